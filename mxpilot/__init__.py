@@ -1,0 +1,1 @@
+"""mxpilot: the command line and the entry point of the terminal app."""

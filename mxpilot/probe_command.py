@@ -1,0 +1,268 @@
+"""``mxpilot probe``: one target or a preset matrix, live table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
+from probes.model import (
+    AuthMethod,
+    Credentials,
+    PhaseFinished,
+    PhaseStarted,
+    ProbeEvent,
+    ProbeFinished,
+    ProbeResult,
+    Protocol,
+    Security,
+    Status,
+    Target,
+    Timeouts,
+)
+from probes.presets import Role, preset
+from probes.resolve import Nameserver
+from probes.runner import ProbeOptions
+from probes.tlsinfo import TlsSettings
+
+IMAP_PORTS = frozenset({143, 993})
+
+
+def parse_host_port(text: str) -> tuple[str, int | None]:
+    """Split ``HOST[:PORT]`` / ``[IPv6]:PORT``; raise UsageError when malformed."""
+    value = text.strip()
+    if not value:
+        raise UsageError("empty host")
+    port: int | None = None
+    if value.startswith("["):
+        host, sep, rest = value[1:].partition("]")
+        if not sep:
+            raise UsageError(f"unclosed '[' in {text!r}")
+        if rest:
+            if not rest.startswith(":"):
+                raise UsageError(f"expected :PORT after ] in {text!r}")
+            port = _port(rest[1:])
+    elif value.count(":") == 1:
+        host, _, port_text = value.partition(":")
+        port = _port(port_text)
+    else:
+        host = value
+    return _host(host), port
+
+
+def _port(text: str | int) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise UsageError(f"port must be a number, not {text!r}") from None
+    if not 0 < port < 65536:
+        raise UsageError(f"port {port} is out of range (1-65535)")
+    return port
+
+
+def _host(host: str) -> str:
+    host = host.strip().rstrip(".")
+    if not host:
+        raise UsageError("empty host")
+    if any(ch.isspace() or ch in "/\\@,;'\"<>" for ch in host):
+        raise UsageError(f"{host!r} is not a valid host name")
+    if ":" in host:
+        return host
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise UsageError(f"{host!r} is not a valid host name") from None
+    return host
+
+
+def _credentials(args: argparse.Namespace) -> Credentials | None:
+    if not args.user:
+        if args.password_stdin:
+            raise UsageError("--password-stdin needs --user")
+        return None
+    if args.password_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        secret = getpass.getpass(f"Password for {args.user}: ")
+    else:
+        raise UsageError("no terminal to ask the password: pipe it with --password-stdin")
+    if not secret:
+        raise UsageError("empty password")
+    return Credentials(args.user, secret, AuthMethod(args.auth))
+
+
+def _options(args: argparse.Namespace) -> ProbeOptions:
+    if args.timeout <= 0 or args.timeout > 600:
+        raise UsageError("--timeout must be between 0 and 600 seconds")
+    ca_file: Path | None = args.ca_file
+    if ca_file is not None and not ca_file.is_file():
+        raise UsageError(f"--ca-file {ca_file}: no such file")
+    nameserver = None
+    if args.nameserver:
+        try:
+            nameserver = Nameserver.parse(args.nameserver)
+        except ValueError as exc:
+            raise UsageError(f"--nameserver {args.nameserver!r}: {exc}") from None
+    t = args.timeout
+    timeouts = Timeouts(resolve=t, connect=t, tls=t, reply=t, detect=min(t, 4.0))
+    try:
+        tls = TlsSettings(ca_file=ca_file, insecure=args.insecure)
+        tls.verifying_context()
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--ca-file {ca_file}: not a usable PEM file ({exc})") from None
+    return ProbeOptions(
+        timeouts=timeouts,
+        tls=tls,
+        nameserver=nameserver,
+        allow_plaintext_auth=args.allow_plaintext_auth,
+        lang=args.lang,
+    )
+
+
+def _port_map(text: str | None) -> dict[Role, int]:
+    mapping: dict[Role, int] = {}
+    if not text:
+        return mapping
+    for item in text.split(","):
+        role, sep, port = item.partition("=")
+        if not sep:
+            raise UsageError(f"--port-map item {item!r} is not ROLE=PORT")
+        try:
+            mapping[Role(role.strip().lower())] = _port(port)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise UsageError(f"unknown role {role!r} in --port-map; roles: {roles}") from None
+    return mapping
+
+
+class LiveView:
+    """Tracks events for the live table (TTY) or prints a line per finished probe."""
+
+    def __init__(self, targets: list[Target], live: bool) -> None:
+        self.targets = targets
+        self.state: dict[Target, tuple[str, Status | None]] = {}
+        self.live = live
+        self.display: Any = None
+
+    def __call__(self, event: ProbeEvent) -> None:
+        from mxpilot.report import live_table
+
+        if isinstance(event, PhaseStarted):
+            self.state[event.target] = (event.name.value + "…", None)
+        elif isinstance(event, PhaseFinished):
+            self.state[event.target] = (event.phase.title, None)
+        elif isinstance(event, ProbeFinished):
+            result = event.result
+            failed = result.failure
+            self.state[result.target] = (failed.title if failed else "done", result.status)
+            if not self.live:
+                print(f"{result.status.value.upper():5} {result.target.label}", file=sys.stderr)
+        if self.display is not None:
+            self.display.update(live_table(self.targets, self.state))
+
+
+def run_probe_command(args: argparse.Namespace) -> int:
+    """Run ``mxpilot probe`` and return its exit code."""
+    options = _options(args)
+    if args.preset:
+        return _run_matrix(args, options)
+    if not args.target:
+        raise UsageError("probe needs HOST[:PORT], or --preset NAME")
+    host, port = parse_host_port(args.target)
+    if args.port is not None:
+        port = _port(args.port)
+    protocol = Protocol(args.protocol) if args.protocol else None
+    if port is None:
+        port = 993 if protocol is Protocol.IMAP else 587
+    if protocol is None:
+        protocol = Protocol.IMAP if port in IMAP_PORTS else Protocol.SMTP
+    credentials = _credentials(args)
+    target = Target(
+        host=host,
+        port=port,
+        protocol=protocol,
+        security=Security(args.security),
+        credentials=credentials,
+        check_inbox=args.inbox,
+        mailbox=args.mailbox,
+    )
+    from probes.runner import run_probes
+
+    results = _drive([target], lambda sink: run_probes([target], options, sink), args)
+    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
+
+
+def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
+    from probes.matrix import MatrixResult, run_matrix
+
+    try:
+        chosen = preset(args.preset)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    if args.target:
+        host, _ = parse_host_port(args.target)
+        chosen = chosen.with_host(host)
+    elif chosen.name == "custom":
+        raise UsageError("--preset custom needs HOST")
+    ports = _port_map(args.port_map)
+    if ports:
+        chosen = chosen.with_ports(ports)
+    credentials = _credentials(args)
+    targets = [e.target(credentials, args.inbox) for e in chosen.endpoints]
+    holder: list[MatrixResult] = []
+
+    async def go(sink: Any) -> list[ProbeResult]:
+        matrix = await run_matrix(chosen, credentials, options, sink, check_inbox=args.inbox)
+        holder.append(matrix)
+        return matrix.results
+
+    results = _drive(targets, go, args)
+    matrix = holder[0]
+    return _finish(results, matrix.conclusions, args, matrix.to_dict())
+
+
+def _drive(targets: list[Target], job: Any, args: argparse.Namespace) -> list[ProbeResult]:
+    live = not args.json and sys.stdout.isatty()
+    view = LiveView(targets, live)
+    if not live:
+        results: list[ProbeResult] = asyncio.run(job(view))
+        return results
+    from rich.live import Live
+
+    from mxpilot.report import live_table
+
+    with Live(live_table(targets, view.state), refresh_per_second=8, transient=True) as display:
+        view.display = display
+        results = asyncio.run(job(view))
+    return results
+
+
+def _finish(
+    results: list[ProbeResult], conclusions: list[Any], args: argparse.Namespace,
+    payload: dict[str, Any],
+) -> int:
+    if args.json:
+        payload["status"] = _overall(results, conclusions).value
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        from rich.console import Console
+
+        from mxpilot.report import results_block
+
+        Console().print(results_block(results, conclusions, verbose=args.verbose))
+    if any(p.kind == "internal.error" for r in results for p in r.phases):
+        return EXIT_INTERNAL
+    return EXIT_FAILED if _overall(results, conclusions) is Status.FAIL else EXIT_OK
+
+
+def _overall(results: list[ProbeResult], conclusions: list[Any]) -> Status:
+    worst = Status.PASS
+    for status in [r.status for r in results] + [c.severity for c in conclusions]:
+        if status.rank > worst.rank:
+            worst = status
+    return worst

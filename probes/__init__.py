@@ -1,0 +1,1 @@
+"""probes: the headless probe engine; never imports textual."""

@@ -1,0 +1,1 @@
+"""The test suite: unit, lab integration, CLI and TUI tests."""

@@ -1,0 +1,1 @@
+"""tui: the Textual app (imports probes and workspace; never the reverse)."""

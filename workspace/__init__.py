@@ -1,0 +1,1 @@
+"""workspace: headless state (accounts, secrets, checklists); never imports textual."""
