@@ -79,14 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
         "without it a masked prompt asks",
     )
     probe.add_argument(
-        "--auth", choices=["auto", "plain", "login", "xoauth2"], default="auto",
+        "--auth",
+        choices=["auto", "plain", "login", "xoauth2"],
+        default="auto",
         help="login mechanism (xoauth2 takes an OAuth access token as the secret)",
     )
     probe.add_argument("--inbox", action="store_true", help="IMAP: count messages in the mailbox")
     probe.add_argument("--mailbox", default="INBOX", help="IMAP mailbox for --inbox")
     probe.add_argument("--ca-file", type=Path, help="also trust this CA (PEM): lab, TLS inspection")
     probe.add_argument(
-        "--insecure", action="store_true",
+        "--insecure",
+        action="store_true",
         help="go on past a failed certificate check (results marked UNVERIFIED)",
     )
     probe.add_argument("--nameserver", help="resolve with this DNS server: IP[:PORT]")
@@ -94,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=8.0, help="seconds for each network step (default 8)"
     )
     probe.add_argument(
-        "--allow-plaintext-auth", action="store_true",
+        "--allow-plaintext-auth",
+        action="store_true",
         help="send the password even without TLS (trusted networks and labs only)",
     )
     probe.add_argument("--json", action="store_true", help="machine-readable output")

@@ -243,7 +243,9 @@ def _drive(targets: list[Target], job: Any, args: argparse.Namespace) -> list[Pr
 
 
 def _finish(
-    results: list[ProbeResult], conclusions: list[Any], args: argparse.Namespace,
+    results: list[ProbeResult],
+    conclusions: list[Any],
+    args: argparse.Namespace,
     payload: dict[str, Any],
 ) -> int:
     if args.json:

@@ -60,13 +60,12 @@ def diagnosis_block(diagnosis: Diagnosis, indent: str = "  ") -> RenderableType:
     if diagnosis.evidence:
         parts.append(Text(f"{indent}  evidence: {diagnosis.evidence}", style="dim"))
     for number, fix in enumerate(diagnosis.fixes, 1):
-        parts.append(Text(f"{indent}  {number}. {fix.text}"))
-        if fix.command:
-            label = f" ({fix.shell})" if fix.shell else ""
-            for command_line in fix.command.splitlines():
-                parts.append(Text(f"{indent}       {command_line}", style="bold cyan"))
-            if label:
-                parts[-1].append(label, style="dim")
+        heading = Text(f"{indent}  {number}. {fix.text}")
+        if fix.shell:
+            heading.append(f" ({fix.shell})", style="dim")
+        parts.append(heading)
+        for command_line in (fix.command or "").splitlines():
+            parts.append(Text(f"{indent}       {command_line}", style="bold cyan"))
     return Group(*parts)
 
 

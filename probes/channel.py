@@ -141,7 +141,9 @@ class Channel:
                         raise PhaseFailed("io.closed", "the server closed the connection")
                     self.pending.extend(chunk)
         except TimeoutError:
-            raise PhaseFailed("io.timeout", f"a literal did not arrive within {limit:g} s") from None
+            raise PhaseFailed(
+                "io.timeout", f"a literal did not arrive within {limit:g} s"
+            ) from None
         data = bytes(self.pending[:count])
         del self.pending[:count]
         self.received += count

@@ -142,7 +142,9 @@ class ImapDialect:
             method = AuthMethod.LOGIN if simple or "PLAIN" not in caps.auth else AuthMethod.PLAIN
         if method is AuthMethod.LOGIN:
             done = await self.command(
-                channel, f"LOGIN {_quote(user)} {_quote(secret)}", shown=f"LOGIN {_quote(user)} ****"
+                channel,
+                f"LOGIN {_quote(user)} {_quote(secret)}",
+                shown=f"LOGIN {_quote(user)} ****",
             )
             name = "LOGIN"
         else:
@@ -178,7 +180,7 @@ class ImapDialect:
                 status, _, text = line.partition(" ")[2].partition(" ")
                 return Completion(status.upper(), text, ())
             await channel.send(token, shown="****")
-        while True:
+        for _ in range(MAX_RESPONSE_LINES):
             line = await self._read_response_line(channel)
             if line.startswith("+"):
                 await channel.send("")  # XOAUTH2 error challenge: acknowledge it
@@ -186,6 +188,7 @@ class ImapDialect:
             if line.startswith(f"{tag} "):
                 status, _, text = line[len(tag) + 1 :].partition(" ")
                 return Completion(status.upper(), text, ())
+        raise PhaseFailed("io.garbage", "an AUTHENTICATE exchange that never ends")
 
     async def inbox(self, channel: Channel, mailbox: str) -> dict[str, Any]:
         """EXAMINE the mailbox (read-only) and count its messages."""
@@ -202,5 +205,5 @@ class ImapDialect:
         return {"mailbox": mailbox, "messages": count}
 
     async def quit(self, channel: Channel) -> None:
-        """LOGOUT; errors here do not matter."""
-        await self.command(channel, "LOGOUT")
+        """LOGOUT; the reply is not awaited (no serial wait at the end)."""
+        await channel.send(f"{self._next_tag()} LOGOUT")

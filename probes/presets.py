@@ -80,9 +80,7 @@ class Preset:
 
     def with_ports(self, ports: dict[Role, int]) -> Preset:
         """The same roles on other ports (the lab's loopback ports)."""
-        endpoints = tuple(
-            replace(e, port=ports[e.role]) for e in self.endpoints if e.role in ports
-        )
+        endpoints = tuple(replace(e, port=ports[e.role]) for e in self.endpoints if e.role in ports)
         return replace(self, endpoints=endpoints)
 
 

@@ -44,6 +44,13 @@ PLAIN_FIRST_PORTS = frozenset({25, 587, 2525, 143, 110, 24})
 _CERT_KINDS = frozenset({"tls.cert_expired", "tls.cert_untrusted", "tls.cert_hostname"})
 _TLS_MISMATCH = frozenset({"tls.wrong_version", "tls.closed"})
 _PLAIN_MISMATCH = frozenset({"greeting.timeout", "greeting.garbage"})
+_GREETING_KINDS = {
+    "io.timeout": "greeting.timeout",
+    "io.closed": "greeting.closed",
+    "io.garbage": "greeting.garbage",
+    "io.line_too_long": "greeting.too_long",
+    "io.slow": "greeting.slow",
+}
 
 
 @dataclass(frozen=True)
@@ -183,8 +190,9 @@ class ProbeRun:
             security = guess_security(target.port)
         mark = len(self.result.phases)
         try:
-            await self._session(security, greeting_timeout=timeouts.detect if auto else None)
-            self.result.security_used = security
+            self.result.security_used = await self._session(
+                security, greeting_timeout=timeouts.detect if auto else None, auto=auto
+            )
             return
         except _Stop:
             failed = self.result.failure
@@ -203,8 +211,7 @@ class ProbeRun:
         detect_phase.facts["first_attempt"] = [f"{p.title}: {p.summary}" for p in attempt]
         self.result.phases.append(detect_phase)
         await self._close()
-        self.result.security_used = detected
-        await self._session(detected, greeting_timeout=None)
+        self.result.security_used = await self._session(detected, greeting_timeout=None, auto=True)
 
     async def _open(self, phase: Phase) -> Channel:
         timeouts = self.options.timeouts
@@ -214,7 +221,10 @@ class ProbeRun:
         channel.transcript = phase.transcript
         return channel
 
-    async def _session(self, security: Security, greeting_timeout: float | None) -> None:
+    async def _session(
+        self, security: Security, greeting_timeout: float | None, auto: bool = False
+    ) -> Security:
+        """Connect and talk; returns the security mode actually used."""
         target = self.target
         dialect = self._dialect()
         async with self._phase(PhaseName.CONNECT) as phase:
@@ -232,15 +242,17 @@ class ProbeRun:
             caps = await dialect.capabilities(channel)
             phase.facts.update(caps.to_facts())
             phase.summary = _caps_summary(caps)
+            if security is Security.STARTTLS and not caps.starttls and auto:
+                security = Security.NONE
             if security is Security.STARTTLS and not caps.starttls:
                 raise PhaseFailed(
                     "starttls.not_offered",
                     "the server does not offer STARTTLS on this port",
                     facts=caps.to_facts(),
                 )
-            if security is Security.NONE and not caps.starttls and target.protocol is Protocol.SMTP:
+            if security is Security.NONE and not caps.starttls:
                 phase.status = Status.WARN
-                phase.kind = "smtp.no_starttls"
+                phase.kind = f"{target.protocol.value}.no_starttls"
                 phase.summary += "; no STARTTLS: everything travels in clear text"
         if security is Security.STARTTLS:
             async with self._phase(PhaseName.STARTTLS) as phase:
@@ -257,6 +269,7 @@ class ProbeRun:
             channel.transcript = self._transcript
             async with asyncio.timeout(2.0):
                 await dialect.quit(channel)
+        return security
 
     async def _auth(
         self, dialect: SmtpDialect | ImapDialect, channel: Channel, caps: Capabilities
@@ -376,7 +389,9 @@ class ProbeRun:
                     phase.summary = f"no other security mode answered either ({evidence})"
                     return None
                 phase.facts["detected"] = detected.value
-                phase.summary = f"port {self.target.port} speaks {_mode_words(detected)} ({evidence})"
+                phase.summary = (
+                    f"port {self.target.port} speaks {_mode_words(detected)} ({evidence})"
+                )
                 if not auto:
                     phase.status = Status.FAIL
                     phase.kind = _mode_kind(detected)
@@ -388,9 +403,7 @@ class ProbeRun:
         except _Stop:
             return None
 
-    async def _try_other_mode(
-        self, tried: Security, phase: Phase
-    ) -> tuple[Security | None, str]:
+    async def _try_other_mode(self, tried: Security, phase: Phase) -> tuple[Security | None, str]:
         timeouts = self.options.timeouts
         dialect = self._dialect()
         channel: Channel | None = None
@@ -431,10 +444,10 @@ async def _greet(
 
 def _record_failure(phase: Phase, failure: PhaseFailed) -> None:
     kind = failure.kind
-    if phase.name is PhaseName.GREETING and kind.startswith("io."):
-        kind = "greeting." + kind[3:]
-    if phase.name is PhaseName.TLS and kind.startswith("io."):
-        kind = "tls.closed" if kind == "io.closed" else kind
+    if phase.name is PhaseName.GREETING:
+        kind = _GREETING_KINDS.get(kind, kind)
+    elif phase.name is PhaseName.TLS and kind == "io.closed":
+        kind = "tls.closed"
     phase.status = Status.FAIL
     phase.kind = kind
     phase.summary = failure.summary

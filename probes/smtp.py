@@ -185,9 +185,8 @@ class SmtpDialect:
         return {}
 
     async def quit(self, channel: Channel) -> None:
-        """Say goodbye politely; errors here do not matter."""
+        """Say goodbye; the reply is not awaited (no serial wait at the end)."""
         await channel.send("QUIT")
-        await read_reply(channel)
 
 
 def choose_mechanism(wanted: AuthMethod, advertised: list[str]) -> AuthMethod:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,39 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from probes.channel import Channel, PhaseFailed
 
 INTERCEPTION_PRODUCTS: tuple[str, ...] = (
-    "avast", "avg ", "avg technologies", "kaspersky", "eset", "bitdefender", "fortinet",
-    "fortigate", "zscaler", "sophos", "palo alto", "cisco umbrella", "netskope", "blue coat",
-    "symantec web", "mcafee", "norton", "trend micro", "check point", "watchguard",
-    "barracuda", "untangle", "mitmproxy", "charles proxy", "fiddler", "portswigger",
-    "burp", "forcepoint", "websense", "smoothwall", "lightspeed", "securly", "cyberoam",
+    "avast",
+    "avg ",
+    "avg technologies",
+    "kaspersky",
+    "eset",
+    "bitdefender",
+    "fortinet",
+    "fortigate",
+    "zscaler",
+    "sophos",
+    "palo alto",
+    "cisco umbrella",
+    "netskope",
+    "blue coat",
+    "symantec web",
+    "mcafee",
+    "norton",
+    "trend micro",
+    "check point",
+    "watchguard",
+    "barracuda",
+    "untangle",
+    "mitmproxy",
+    "charles proxy",
+    "fiddler",
+    "portswigger",
+    "burp",
+    "forcepoint",
+    "websense",
+    "smoothwall",
+    "lightspeed",
+    "securly",
+    "cyberoam",
 )
 """Issuer names of products known to re-sign TLS (antivirus mail shields, proxies)."""
 
@@ -54,7 +83,9 @@ class TlsSettings:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        context.minimum_version = ssl.TLSVersion.TLSv1
+        with warnings.catch_warnings():  # old versions allowed on purpose: to report them
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.TLSv1
         return context
 
 
@@ -128,8 +159,10 @@ def classify_handshake(error: BaseException) -> tuple[str, str]:
     """Map any other handshake failure to (kind, plain-words reason)."""
     text = str(error)
     upper = text.upper()
-    if "WRONG_VERSION_NUMBER" in upper or "RECORD_LAYER_FAILURE" in upper or (
-        "PACKET_LENGTH_TOO_LONG" in upper or "HTTP_REQUEST" in upper
+    if (
+        "WRONG_VERSION_NUMBER" in upper
+        or "RECORD_LAYER_FAILURE" in upper
+        or ("PACKET_LENGTH_TOO_LONG" in upper or "HTTP_REQUEST" in upper)
     ):
         return "tls.wrong_version", (
             f"the server answered the TLS handshake with plain text ({text}): "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -27,7 +29,7 @@ class MxPilotApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "mxpilot"
     SUB_TITLE = "mailbox migration companion"
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("f2", "toggle_theme", "Theme", id="app.toggle_theme"),
     ]

@@ -1,0 +1,131 @@
+"""Fixtures of the test lab: certificates, SMTP/IMAP/DNS servers and hostile peers.
+
+Every server listens on 127.0.0.1 only. A lab component that cannot run here
+skips its tests with the reason outside CI and fails them in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from probes.model import Credentials, Timeouts
+from probes.runner import ProbeOptions
+from probes.tlsinfo import TlsSettings
+from tests.lab.certs import LabCertificates
+from tests.lab.hostile import HostilePeer
+from tests.lab.smtp import DEFAULT_USERS, SmtpLabServer
+
+LAB_USER, LAB_PASSWORD = next(iter(DEFAULT_USERS.items()))
+IMAP_USERS = {"imap@lab.test": "imap-S3cret!pass", "empty@lab.test": "empty-pass-42"}
+IMAP_MESSAGES = {"imap@lab.test": 3, "empty@lab.test": 0}
+
+
+def require_lab(reason: str | None) -> None:
+    """Skip (outside CI) or fail (in CI) when a lab component is unavailable."""
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"lab component missing in CI: {reason}")
+    pytest.skip(f"lab component missing: {reason}")
+
+
+@pytest.fixture(scope="session")
+def lab_certs(tmp_path_factory: pytest.TempPathFactory) -> LabCertificates:
+    """The lab CA and its server certificates (good, expired, wrong name, interception)."""
+    return LabCertificates.create(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def lab_options(lab_certs: LabCertificates) -> ProbeOptions:
+    """Probe options that trust the lab CA only, with short timeouts."""
+    return ProbeOptions(
+        timeouts=Timeouts(resolve=2.0, connect=2.0, tls=2.0, reply=2.0, detect=1.0),
+        tls=TlsSettings(ca_file=lab_certs.ca_pem),
+    )
+
+
+@pytest.fixture
+def lab_credentials() -> Credentials:
+    """The SMTP lab's user and password."""
+    return Credentials(LAB_USER, LAB_PASSWORD)
+
+
+@pytest.fixture
+def smtp_server(lab_certs: LabCertificates) -> Iterator[Callable[..., SmtpLabServer]]:
+    """Factory: start an SMTP lab server (mode, personality, server_context); stopped after."""
+    started: list[SmtpLabServer] = []
+
+    def start(mode: str, personality: str = "ok", **kwargs: Any) -> SmtpLabServer:
+        server = SmtpLabServer(mode, personality, certs=lab_certs, **kwargs)  # type: ignore[arg-type]
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def hostile_peer() -> Iterator[Callable[..., HostilePeer]]:
+    """Factory: start a hostile peer of a behaviour; stopped after the test."""
+    started: list[HostilePeer] = []
+
+    def start(behaviour: str, **options: Any) -> HostilePeer:
+        peer = HostilePeer(behaviour, **options)
+        peer.start()
+        started.append(peer)
+        return peer
+
+    yield start
+    for peer in started:
+        peer.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot(tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates) -> Iterator[Any]:
+    """A private Dovecot on two loopback ports (implicit TLS and STARTTLS)."""
+    from tests.lab.dovecot import DovecotLab
+
+    require_lab(DovecotLab.available())
+    lab = DovecotLab(
+        tmp_path_factory.mktemp("dovecot"),
+        cert_pem=lab_certs.cert_pem,
+        key_pem=lab_certs.key_pem,
+        users=IMAP_USERS,
+        messages=IMAP_MESSAGES,
+    )
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+@pytest.fixture(scope="session")
+def dns_lab() -> Iterator[Any]:
+    """The lab's authoritative DNS server with the mail fixture zone."""
+    from tests.lab.dns import DnsLab, mail_lab_zone
+
+    lab = DnsLab()
+    mail_lab_zone(lab)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+def secret_free(payload: str, *secrets: str) -> bool:
+    """True when none of the secrets (nor their simple encodings) appear in the text."""
+    import base64
+
+    for secret in secrets:
+        forms = {secret, base64.b64encode(secret.encode()).decode()}
+        if any(form in payload for form in forms):
+            return False
+    return True
+
+
+ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,410 @@
+"""Real SMTP servers for the test lab: aiosmtpd on 127.0.0.1, with provider personalities.
+
+``SmtpLabServer`` runs one aiosmtpd listener in its own thread and event loop. It speaks
+submission on STARTTLS (587-style), implicit TLS (465-style) or plain text, authenticates
+AUTH PLAIN/LOGIN against a user table, stores accepted messages, and can answer AUTH with
+the exact reply lines Exchange Online or Gmail send when an account is in trouble.
+
+Usage::
+
+    with SmtpLabServer("starttls", "o365_basic_disabled", certs) as server:
+        probe(server.host, server.port)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import TracebackType
+from typing import Any, Literal
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
+
+from tests.lab.certs import LabCertificates
+
+SmtpLabMode = Literal["starttls", "tls", "plain"]
+
+LAB_HOST = "127.0.0.1"
+DEFAULT_USERS: dict[str, str] = {"user@lab.test": "s3cret-pass"}
+MUST_STARTTLS_REPLY = "530 5.7.0 Must issue a STARTTLS command first"
+AUTH_REQUIRED_REPLY = "530 5.7.0 Authentication required"
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 30.0
+
+EXCHANGE_HOST = "SN4PR0501CA0054.outlook.office365.com"
+EXCHANGE_BANNER = "Microsoft ESMTP MAIL Service ready at {date}"
+GMAIL_HOST = "smtp.gmail.com"
+GMAIL_BANNER = "ESMTP d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp"
+
+
+@dataclass(frozen=True)
+class Personality:
+    """How a lab server greets and answers AUTH, copied from a real provider.
+
+    ``auth_reply`` holds the raw reply lines (``NNN-`` continuation, ``NNN `` last) sent
+    after the client has given its credentials, right or wrong; empty means normal
+    behaviour (235 on the right password, 535 5.7.8 otherwise). ``close_after`` hangs up
+    after that reply. ``banner`` may contain ``{date}``, filled in per connection.
+    """
+
+    name: str
+    host: str
+    banner: str
+    auth_reply: tuple[str, ...] = ()
+    close_after: bool = False
+
+    def banner_text(self, when: datetime | None = None) -> str:
+        """The greeting text after the host name, dated ``when`` (default: now)."""
+        return self.banner.format(date=format_datetime(when or datetime.now(UTC)))
+
+    def greeting(self, when: datetime | None = None) -> str:
+        """The full 220 greeting line as sent at ``when`` (default: now)."""
+        return f"220 {self.host} {self.banner_text(when)}"
+
+    @property
+    def auth_code(self) -> int | None:
+        """The reply code of the AUTH answer, or None for normal behaviour."""
+        return int(self.auth_reply[-1][:3]) if self.auth_reply else None
+
+    @property
+    def auth_text(self) -> str | None:
+        """The AUTH answer's text as ``smtplib`` reports it (lines joined by newlines)."""
+        if not self.auth_reply:
+            return None
+        return "\n".join(line[4:].strip(" \t") for line in self.auth_reply)
+
+
+def _exchange(name: str, *reply: str, close_after: bool = False) -> Personality:
+    return Personality(name, EXCHANGE_HOST, EXCHANGE_BANNER, reply, close_after)
+
+
+def _gmail(name: str, *reply: str) -> Personality:
+    return Personality(name, GMAIL_HOST, GMAIL_BANNER, reply)
+
+
+PERSONALITIES: dict[str, Personality] = {
+    p.name: p
+    for p in (
+        Personality("ok", "mail.lab.test", "ESMTP mxpilot lab ready"),
+        _exchange(
+            "o365_tenant_disabled",
+            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+            "the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
+            "[SN4PR0501CA0054.namprd05.prod.outlook.com]",
+        ),
+        _exchange(
+            "o365_basic_disabled",
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
+            "[BN0PR04CA0157.namprd04.prod.outlook.com]",
+        ),
+        _exchange(
+            "o365_criteria",
+            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to "
+            "be authenticated successfully. Contact your administrator. "
+            "[CH0PR08CA0021.namprd08.prod.outlook.com 2026-01-09T16:12:30.678Z 08DE4F6D4916B5B3]",
+        ),
+        _exchange(
+            "o365_bad_credentials",
+            "535 5.7.3 Authentication unsuccessful [BN6PR1101CA0010.namprd11.prod.outlook.com]",
+        ),
+        _exchange(
+            "o365_not_authenticated",
+            "550 5.7.57 Client not authenticated to send mail. "
+            "[DM6PR02CA0065.namprd02.prod.outlook.com]",
+        ),
+        _exchange(
+            "o365_throttled",
+            "421 4.7.0 Temporary server error. Please try again later. PRX4 "
+            "[AM0PR01CA0105.eurprd01.prod.exchangelabs.com]",
+            close_after=True,
+        ),
+        _exchange(
+            "o365_tls_required_client",
+            "451 5.7.3 STARTTLS is required to send mail [BL1PR13CA0012.namprd13.prod.outlook.com]",
+        ),
+        _gmail(
+            "gmail_app_password",
+            "534-5.7.9 Application-specific password required. For more information, go to",
+            "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor "
+            "d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp",
+        ),
+        _gmail(
+            "gmail_bad_credentials",
+            "535-5.7.8 Username and Password not accepted. For more information, go to",
+            "535 5.7.8  https://support.google.com/mail/?p=BadCredentials "
+            "a1b2c3d4e5f6-7a8b9c0d1e2f.20 - gsmtp",
+        ),
+        _gmail(
+            "gmail_too_many",
+            "454 4.7.0 Too many login attempts, please try again later. "
+            "https://support.google.com/mail/answer/7126229 - gsmtp",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class LabMessage:
+    """A message the lab server accepted (envelope, raw content, authenticated login)."""
+
+    mail_from: str
+    rcpt_tos: tuple[str, ...]
+    content: bytes
+    login: str | None
+
+
+class _LoginDataDeprecationFilter(logging.Filter):
+    """Drops aiosmtpd's own "login_data is deprecated" line, logged on every good AUTH."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_LoginDataDeprecationFilter())
+
+
+class _MessageStore:
+    """aiosmtpd handler: appends every accepted message to a shared list."""
+
+    def __init__(self, messages: list[LabMessage]) -> None:
+        self.messages = messages
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
+        self.messages.append(
+            LabMessage(
+                mail_from=envelope.mail_from or "",
+                rcpt_tos=tuple(envelope.rcpt_tos),
+                content=raw if isinstance(raw, bytes) else raw.encode(),
+                login=login.decode("utf-8", "replace") if isinstance(login, bytes) else None,
+            )
+        )
+        return "250 2.0.0 OK queued"
+
+
+class _LabSmtp(SMTP):
+    """aiosmtpd's SMTP with submission rules, the user table and a personality."""
+
+    def __init__(
+        self,
+        handler: _MessageStore,
+        *,
+        personality: Personality,
+        users: dict[str, str],
+        starttls_first: bool,
+        **smtp_kwargs: Any,
+    ) -> None:
+        self._personality = personality
+        self._users = users
+        self._starttls_first = starttls_first
+        self._credentials_received = False
+        super().__init__(handler, authenticator=self._check_credentials, **smtp_kwargs)
+
+    def _check_credentials(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        self._credentials_received = True
+        if self._personality.auth_reply:
+            # smtp_AUTH pushes the personality's reply itself.
+            return AuthResult(success=False, handled=True)
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        expected = self._users.get(data.login.decode("utf-8", "replace"))
+        if expected is not None and hmac.compare_digest(expected.encode(), data.password):
+            return AuthResult(success=True, auth_data=data)
+        return AuthResult(success=False, handled=False)
+
+    def _before_starttls(self) -> bool:
+        return self._starttls_first and self._tls_protocol is None
+
+    @syntax("AUTH <mechanism>")
+    async def smtp_AUTH(self, arg: str) -> None:
+        """AUTH with the submission rule first, then the personality's reply if it has one."""
+        if self._before_starttls():
+            if not await self.check_helo_needed("EHLO"):
+                await self.push(MUST_STARTTLS_REPLY)
+            return
+        self._credentials_received = False
+        await super().smtp_AUTH(arg)
+        if not (self._credentials_received and self._personality.auth_reply):
+            return
+        for line in self._personality.auth_reply:
+            await self.push(line)
+        if self._personality.close_after:
+            self._hang_up()
+
+    @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        """MAIL only after STARTTLS (in starttls mode) and a successful AUTH."""
+        if self._before_starttls():
+            if not await self.check_helo_needed():
+                await self.push(MUST_STARTTLS_REPLY)
+            return
+        if self.session is not None and self.session.host_name and not self.session.authenticated:
+            await self.push(AUTH_REQUIRED_REPLY)
+            return
+        await super().smtp_MAIL(arg)
+
+    def _hang_up(self) -> None:
+        """Close the connection the way aiosmtpd's QUIT does."""
+        if self._handler_coroutine is not None:
+            self._handler_coroutine.cancel()
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _LabController(Controller):
+    """Controller building a fresh ``_LabSmtp`` per connection, on an ephemeral port."""
+
+    def __init__(
+        self,
+        handler: _MessageStore,
+        build_smtp: Callable[[asyncio.AbstractEventLoop], SMTP],
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        super().__init__(
+            handler,
+            hostname=LAB_HOST,
+            port=0,
+            ssl_context=ssl_context,
+            ready_timeout=START_TIMEOUT_S,
+        )
+        self._build_smtp = build_smtp
+
+    def factory(self) -> SMTP:
+        """Build the protocol object for one connection."""
+        return self._build_smtp(self.loop)
+
+    def _trigger_server(self) -> None:
+        # Learn the ephemeral port before aiosmtpd's self-test connection uses self.port.
+        assert isinstance(self.server, asyncio.Server)
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()  # type: ignore[no-untyped-call]
+
+    def stop(self, no_assert: bool = False) -> None:
+        """Stop the loop and join the thread, bounded by ``STOP_TIMEOUT_S``."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.cancel_tasks)
+        thread = self._thread
+        if thread is not None:
+            thread.join(STOP_TIMEOUT_S)
+            if thread.is_alive():
+                raise TimeoutError(f"SMTP lab server did not stop within {STOP_TIMEOUT_S} s")
+            self._thread = None
+        self._cleanup()  # type: ignore[no-untyped-call]
+
+
+class SmtpLabServer:
+    """One SMTP lab server on 127.0.0.1 (ephemeral port), started in its own thread.
+
+    ``mode``: "starttls" (587-style: STARTTLS offered, AUTH and MAIL only after it),
+    "tls" (465-style implicit TLS) or "plain" (no TLS, AUTH allowed in clear).
+    ``server_context`` overrides the certificate served (expired, wrong name,
+    interception); by default the good lab certificate from ``certs`` is served.
+    """
+
+    host: str = LAB_HOST
+
+    def __init__(
+        self,
+        mode: SmtpLabMode,
+        personality: str = "ok",
+        certs: LabCertificates | None = None,
+        users: dict[str, str] | None = None,
+        server_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if mode not in ("starttls", "tls", "plain"):
+            raise ValueError(f"unknown SMTP lab mode {mode!r}")
+        if personality not in PERSONALITIES:
+            raise ValueError(f"unknown personality {personality!r}; see PERSONALITIES")
+        if mode == "plain" and server_context is not None:
+            raise ValueError("a plain SMTP lab server serves no certificate")
+        if mode != "plain" and server_context is None:
+            if certs is None:
+                raise ValueError(f"mode {mode!r} needs certs or a server_context")
+            server_context = certs.server_context()
+        self.mode: SmtpLabMode = mode
+        self.personality = PERSONALITIES[personality]
+        self.users = dict(DEFAULT_USERS if users is None else users)
+        self.messages: list[LabMessage] = []
+        self._store = _MessageStore(self.messages)
+        self._server_context = server_context
+        self._controller: _LabController | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def port(self) -> int:
+        """The TCP port chosen by the kernel; only valid while the server runs."""
+        if self._controller is None:
+            raise RuntimeError("SMTP lab server is not running")
+        return int(self._controller.port)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)`` for a client to connect to."""
+        return self.host, self.port
+
+    def _build_smtp(self, loop: asyncio.AbstractEventLoop) -> SMTP:
+        return _LabSmtp(
+            self._store,
+            personality=self.personality,
+            users=self.users,
+            starttls_first=self.mode == "starttls",
+            hostname=self.personality.host,
+            ident=self.personality.banner_text(),
+            tls_context=self._server_context if self.mode == "starttls" else None,
+            auth_require_tls=self.mode == "starttls",
+            enable_SMTPUTF8=True,
+            timeout=IDLE_TIMEOUT_S,
+            loop=loop,
+        )
+
+    def start(self) -> SmtpLabServer:
+        """Bind, start the server thread and wait (bounded) until it answers."""
+        with self._lock:
+            if self._controller is not None:
+                raise RuntimeError("SMTP lab server already running")
+            controller = _LabController(
+                self._store,
+                self._build_smtp,
+                self._server_context if self.mode == "tls" else None,
+            )
+            try:
+                controller.start()
+            except BaseException:
+                controller.stop(no_assert=True)
+                raise
+            self._controller = controller
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and join its thread (bounded); a no-op when not running."""
+        with self._lock:
+            controller, self._controller = self._controller, None
+        if controller is not None:
+            controller.stop()
+
+    def __enter__(self) -> SmtpLabServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self._controller.port}" if self._controller else "stopped"
+        return f"SmtpLabServer({self.mode!r}, {self.personality.name!r}, {where})"

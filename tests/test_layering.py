@@ -1,0 +1,49 @@
+"""The layering rule: probes and workspace never import textual (DESIGN.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules_after_import(statement: str) -> set[str]:
+    code = f"{statement}\nimport sys\nprint('\\n'.join(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_headless_packages_do_not_import_textual() -> None:
+    every_module = sorted(
+        f"{p.parent.name}.{p.stem}"
+        for package in ("probes", "workspace")
+        for p in (ROOT / package).glob("*.py")
+        if p.stem != "__init__"
+    )
+    statement = "\n".join(f"import {name}" for name in ["probes", "workspace", *every_module])
+    loaded = _modules_after_import(statement)
+    assert "probes.runner" in loaded and "probes.explain" in loaded
+    assert not any(m == "textual" or m.startswith("textual.") for m in loaded)
+
+
+def test_cli_probe_path_does_not_import_textual() -> None:
+    loaded = _modules_after_import(
+        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.matrix"
+    )
+    assert "mxpilot.probe_command" in loaded
+    assert "textual" not in loaded
+
+
+def test_tui_does_import_textual() -> None:
+    """The check above can fail: the TUI module really pulls textual in."""
+    loaded = _modules_after_import("import tui.app")
+    assert "textual" in loaded
