@@ -166,7 +166,15 @@ class Channel:
             raise PhaseFailed("io.closed", f"connection error: {exc}") from None
 
     async def close(self) -> None:
-        """Close the connection without waiting long for the peer."""
+        """Close the connection without waiting for the peer.
+
+        An encrypted channel is aborted rather than shut down: what was
+        written is already with the kernel, and waiting for the peer's TLS
+        close_notify would cost one more round trip for nothing.
+        """
+        if self.encrypted:
+            self.writer.transport.abort()
+            return
         self.writer.close()
         try:
             async with asyncio.timeout(1.0):

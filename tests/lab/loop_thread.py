@@ -30,7 +30,9 @@ class LoopThreadServer:
     def __init__(self, name: str) -> None:
         """Bind the listening socket on 127.0.0.1:0; ``name`` names the thread."""
         self._name = name
-        self._listener: socket.socket | None = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener: socket.socket | None = socket.socket(
+            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP  # proto set: asyncio then disables Nagle
+        )
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((LOOPBACK, 0))
         self.host: str = LOOPBACK
@@ -120,6 +122,11 @@ class LoopThreadServer:
             await self.handle(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, TimeoutError, OSError):
             pass  # the peer went away or misbehaved: nothing to report in a lab server
+        except asyncio.CancelledError:
+            # stop() cancelled us. End normally: on Python 3.11 asyncio's done-callback for
+            # client_connected_cb tasks calls task.exception(), which raises on a cancelled
+            # task and logs a spurious "Exception in callback" error.
+            pass
         finally:
             if self._stopping is not None and self._stopping.is_set():
                 writer.transport.abort()  # shutting down: do not wait for buffered bytes
