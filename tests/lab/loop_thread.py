@@ -30,8 +30,9 @@ class LoopThreadServer:
     def __init__(self, name: str) -> None:
         """Bind the listening socket on 127.0.0.1:0; ``name`` names the thread."""
         self._name = name
+        # proto given explicitly: asyncio disables Nagle only on sockets with IPPROTO_TCP.
         self._listener: socket.socket | None = socket.socket(
-            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP  # proto set: asyncio then disables Nagle
+            socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
         )
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((LOOPBACK, 0))
