@@ -16,7 +16,10 @@ Two ways in:
 Scores: a group scores the number of its fields that held plus
 ``priority / 100`` (priority is limited to -99..99, so it only breaks ties
 between equally specific groups). Entries of one ``family`` are alternatives
-(five readings of ``535 5.7.139``): only the best-scoring one is kept.
+(five readings of ``535 5.7.139``): only the best-scoring one is kept. In
+``diagnose`` the engine's facts come first: a group with only a pattern
+(written for pasted text) counts only when no group naming a phase, kind or
+code matches, so words in a summary never outrank the failure kind.
 """
 
 from __future__ import annotations
@@ -30,9 +33,7 @@ from typing import Any, ClassVar
 
 from probes.model import Diagnosis, Fix, Phase, PhaseName, ProbeResult, Status
 
-SHELLS = frozenset(
-    {"powershell", "bash", "python", "django", "admin-centre", "setting", "dotnet"}
-)
+SHELLS = frozenset({"powershell", "bash", "python", "django", "admin-centre", "setting", "dotnet"})
 """Where a fix's command is typed (``setting``: a client setting or a .env line)."""
 
 PLACEHOLDERS = frozenset(
@@ -127,6 +128,12 @@ def snippet(text: str, start: int, end: int) -> str:
         line_end = len(text)
     left = max(line_start, start - _SNIPPET)
     right = min(line_end, end + _SNIPPET)
+    if left > line_start:  # cut at a word boundary
+        space = text.find(" ", left, start)
+        left = space + 1 if space >= 0 else left
+    if right < line_end:
+        space = text.rfind(" ", end, right)
+        right = space if space >= 0 else right
     piece = text[left:right].strip()
     if left > line_start:
         piece = "…" + piece
@@ -150,6 +157,15 @@ class MatchGroup:
         """How many fields the group gives (its specificity)."""
         fields = (self.phase, self.kind, self.code, self.enhanced, self.pattern)
         return sum(1 for f in fields if f is not None)
+
+    @property
+    def structured(self) -> bool:
+        """True when it names something the engine reports (phase, kind, code, enhanced).
+
+        A group with only a pattern is written for free text; ``diagnose``
+        uses such groups only when no structured group matches the phase.
+        """
+        return self.size > (1 if self.pattern is not None else 0)
 
     @property
     def textual(self) -> bool:
@@ -375,10 +391,17 @@ class Catalogue:
             return []
         text = phase_text(phase)
         hits: list[_Hit] = []
-        for order, entry in enumerate(self._entries):
-            sizes = [g.size for g in entry.matches if g.against_phase(phase, text)]
-            if sizes:
-                hits.append(_Hit(entry, max(sizes) + entry.priority / 100, "", order))
+        for structured in (True, False):  # pattern-only groups only when nothing else holds
+            for order, entry in enumerate(self._entries):
+                sizes = [
+                    g.size
+                    for g in entry.matches
+                    if g.structured is structured and g.against_phase(phase, text)
+                ]
+                if sizes:
+                    hits.append(_Hit(entry, max(sizes) + entry.priority / 100, "", order))
+            if hits:
+                break
         if not hits:
             return [generic_diagnosis(phase, lang)]
         top = max(hit.score for hit in hits)
@@ -420,9 +443,7 @@ class Catalogue:
                     best = held
             if best is not None:
                 hits.append(_Hit(entry, best[0] + entry.priority / 100, best[1], order))
-        return [
-            hit.entry.diagnosis(context, hit.evidence, lang) for hit in _best_per_family(hits)
-        ]
+        return [hit.entry.diagnosis(context, hit.evidence, lang) for hit in _best_per_family(hits)]
 
 
 # --- validation of the TOML data ------------------------------------------------------

@@ -156,3 +156,24 @@ def test_explain_reads_stdin_and_argument() -> None:
     assert plain.returncode == 0 and plain.stdout.strip()
     nothing = mxpilot("explain", "the weather is nice today")
     assert nothing.returncode == 1
+
+
+def test_ssl_cert_file_is_honoured_and_insecure_marks_unverified(
+    smtp_server: Callable[..., SmtpLabServer], lab_certs: LabCertificates
+) -> None:
+    import os
+
+    server = smtp_server("tls")
+    address = f"{server.host}:{server.port}"
+    untrusted = mxpilot("probe", address, "--security", "tls", *QUICK)
+    assert untrusted.returncode == 1 and "not trusted" in untrusted.stdout
+    env = {**os.environ, "SSL_CERT_FILE": str(lab_certs.ca_pem)}
+    trusted = subprocess.run(
+        [sys.executable, "-m", "mxpilot", "probe", address, "--security", "tls", *QUICK],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env, check=False,
+    )
+    assert trusted.returncode == 0, trusted.stdout
+    insecure = mxpilot("probe", address, "--security", "tls", "--insecure", *QUICK)
+    assert "UNVERIFIED" in insecure.stdout
+    code, out = probe_json(address, "--security", "tls", "--insecure", *QUICK)
+    assert out["probes"][0]["verified"] is False
