@@ -89,8 +89,11 @@ def main() -> int:
 
             if DovecotLab.available() is None:
                 lab = DovecotLab(
-                    Path(tmp) / "dovecot", cert_pem=certs.cert_pem, key_pem=certs.key_pem,
-                    users={IMAP_USER: IMAP_PASSWORD}, messages={IMAP_USER: 2},
+                    Path(tmp) / "dovecot",
+                    cert_pem=certs.cert_pem,
+                    key_pem=certs.key_pem,
+                    users={IMAP_USER: IMAP_PASSWORD},
+                    messages={IMAP_USER: 2},
                 )
                 lab.start()
                 stack.callback(lab.stop)

@@ -9,9 +9,9 @@ antivirus or proxy product that intercepts TLS.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import os
-import datetime as dt
 import ssl
 import warnings
 from dataclasses import dataclass

@@ -21,7 +21,12 @@ QUICK = ["--timeout", "2"]
 def mxpilot(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mxpilot", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
     )
 
 
@@ -36,22 +41,49 @@ def test_probe_json_schema_and_exit_zero(
 ) -> None:
     server = smtp_server("starttls")
     code, out = probe_json(
-        f"{server.host}:{server.port}", "--security", "starttls", "--user", LAB_USER,
-        "--password-stdin", "--ca-file", str(lab_certs.ca_pem), *QUICK, stdin=LAB_PASSWORD + "\n",
+        f"{server.host}:{server.port}",
+        "--security",
+        "starttls",
+        "--user",
+        LAB_USER,
+        "--password-stdin",
+        "--ca-file",
+        str(lab_certs.ca_pem),
+        *QUICK,
+        stdin=LAB_PASSWORD + "\n",
     )
     assert code == 0
     assert out["status"] == "pass"
     (probe,) = out["probes"]
     assert set(probe) >= {
-        "target", "status", "security_used", "verified", "cancelled", "duration_ms", "phases",
+        "target",
+        "status",
+        "security_used",
+        "verified",
+        "cancelled",
+        "duration_ms",
+        "phases",
         "diagnoses",
     }
     assert probe["target"] == {
-        "host": server.host, "port": server.port, "protocol": "smtp", "security": "starttls",
+        "host": server.host,
+        "port": server.port,
+        "protocol": "smtp",
+        "security": "starttls",
         "username": LAB_USER,
     }
-    phase_keys = {"name", "label", "status", "duration_ms", "summary", "kind", "code",
-                  "enhanced", "facts", "transcript"}
+    phase_keys = {
+        "name",
+        "label",
+        "status",
+        "duration_ms",
+        "summary",
+        "kind",
+        "code",
+        "enhanced",
+        "facts",
+        "transcript",
+    }
     assert all(set(p) == phase_keys for p in probe["phases"])
     assert [p["name"] for p in probe["phases"]][-1] == "auth"
 
@@ -61,8 +93,16 @@ def test_password_never_leaves_stdin(
 ) -> None:
     server = smtp_server("starttls", "o365_tenant_disabled")
     done = mxpilot(
-        "probe", f"{server.host}:{server.port}", "--user", LAB_USER, "--password-stdin",
-        "--ca-file", str(lab_certs.ca_pem), "-v", *QUICK, stdin=LAB_PASSWORD + "\n",
+        "probe",
+        f"{server.host}:{server.port}",
+        "--user",
+        LAB_USER,
+        "--password-stdin",
+        "--ca-file",
+        str(lab_certs.ca_pem),
+        "-v",
+        *QUICK,
+        stdin=LAB_PASSWORD + "\n",
     )
     assert done.returncode == 1
     assert "5.7.139" in done.stdout
@@ -75,8 +115,12 @@ def test_failed_check_exits_one_with_diagnosis(
 ) -> None:
     server = smtp_server("tls")
     code, out = probe_json(
-        f"{server.host}:{server.port}", "--security", "starttls",
-        "--ca-file", str(lab_certs.ca_pem), *QUICK,
+        f"{server.host}:{server.port}",
+        "--security",
+        "starttls",
+        "--ca-file",
+        str(lab_certs.ca_pem),
+        *QUICK,
     )
     assert code == 1
     (probe,) = out["probes"]
@@ -85,15 +129,21 @@ def test_failed_check_exits_one_with_diagnosis(
 
 
 def test_preset_matrix_concludes_587_is_blocked(
-    smtp_server: Callable[..., SmtpLabServer], hostile_peer: Callable[..., HostilePeer],
+    smtp_server: Callable[..., SmtpLabServer],
+    hostile_peer: Callable[..., HostilePeer],
     lab_certs: LabCertificates,
 ) -> None:
     dropped = hostile_peer("dropped_syn")
     smtps = smtp_server("tls")
     code, out = probe_json(
-        "127.0.0.1", "--preset", "custom",
-        "--port-map", f"submission={dropped.port},smtps={smtps.port}",
-        "--ca-file", str(lab_certs.ca_pem), *QUICK,
+        "127.0.0.1",
+        "--preset",
+        "custom",
+        "--port-map",
+        f"submission={dropped.port},smtps={smtps.port}",
+        "--ca-file",
+        str(lab_certs.ca_pem),
+        *QUICK,
     )
     assert code == 1
     assert [p["role"] for p in out["probes"]] == ["submission", "smtps"]
@@ -144,13 +194,16 @@ def test_version_and_help() -> None:
 
 def test_explain_reads_stdin_and_argument() -> None:
     done = mxpilot(
-        "explain", "--json", "--mailbox", "ops@example.com",
+        "explain",
+        "--json",
+        "--mailbox",
+        "ops@example.com",
         stdin="SMTP Error: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
         "is disabled for the Tenant.",
     )
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)["findings"]
-    assert found and "5.7.139" in json.dumps(found[0]) or "SMTP AUTH" in found[0]["title"]
+    assert (found and "5.7.139" in json.dumps(found[0])) or "SMTP AUTH" in found[0]["title"]
     assert "ops@example.com" in json.dumps(found)
     plain = mxpilot("explain", "Conexión cerrada inesperadamente")
     assert plain.returncode == 0 and plain.stdout.strip()
@@ -170,10 +223,15 @@ def test_ssl_cert_file_is_honoured_and_insecure_marks_unverified(
     env = {**os.environ, "SSL_CERT_FILE": str(lab_certs.ca_pem)}
     trusted = subprocess.run(
         [sys.executable, "-m", "mxpilot", "probe", address, "--security", "tls", *QUICK],
-        capture_output=True, text=True, timeout=60, cwd=ROOT, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=env,
+        check=False,
     )
     assert trusted.returncode == 0, trusted.stdout
     insecure = mxpilot("probe", address, "--security", "tls", "--insecure", *QUICK)
     assert "UNVERIFIED" in insecure.stdout
-    code, out = probe_json(address, "--security", "tls", "--insecure", *QUICK)
+    _, out = probe_json(address, "--security", "tls", "--insecure", *QUICK)
     assert out["probes"][0]["verified"] is False

@@ -25,9 +25,7 @@ def target(peer: HostilePeer, security: Security, protocol: Protocol = Protocol.
 
 
 def assert_bounded(result: object, options: ProbeOptions) -> None:
-    limit = max(
-        options.timeouts.connect, options.timeouts.reply, options.timeouts.tls
-    ) + HANG_SLACK
+    limit = max(options.timeouts.connect, options.timeouts.reply, options.timeouts.tls) + HANG_SLACK
     for phase in result.phases:  # type: ignore[attr-defined]
         assert phase.duration < limit, f"{phase.title} ran {phase.duration:.1f}s"
 
@@ -45,8 +43,12 @@ def assert_bounded(result: object, options: ProbeOptions) -> None:
 )
 @pytest.mark.parametrize("protocol", [Protocol.SMTP, Protocol.IMAP])
 async def test_misbehaving_greeting(
-    hostile_peer: Start, lab_options: ProbeOptions, behaviour: str, options: dict[str, object],
-    kind: str, protocol: Protocol,
+    hostile_peer: Start,
+    lab_options: ProbeOptions,
+    behaviour: str,
+    options: dict[str, object],
+    kind: str,
+    protocol: Protocol,
 ) -> None:
     peer = hostile_peer(behaviour, **options)
     result = await run_probe(target(peer, Security.STARTTLS, protocol), lab_options)
@@ -58,9 +60,7 @@ async def test_misbehaving_greeting(
     assert_bounded(result, lab_options)
 
 
-async def test_tls_spoken_to_a_plain_port(
-    hostile_peer: Start, lab_options: ProbeOptions
-) -> None:
+async def test_tls_spoken_to_a_plain_port(hostile_peer: Start, lab_options: ProbeOptions) -> None:
     peer = hostile_peer("tls_on_plain")
     result = await run_probe(target(peer, Security.TLS), lab_options)
     assert result.phase(PhaseName.TLS).kind == "tls.wrong_version"  # type: ignore[union-attr]
@@ -76,7 +76,9 @@ async def test_plain_spoken_to_a_tls_port(
     assert result.phase(PhaseName.GREETING).kind == "greeting.timeout"  # type: ignore[union-attr]
     detect = result.phase(PhaseName.DETECT)
     assert detect is not None and detect.kind == "mode.implicit_tls"
-    imap_peer = hostile_peer("plain_on_tls", ssl_context=lab_certs.server_context(), protocol="imap")
+    imap_peer = hostile_peer(
+        "plain_on_tls", ssl_context=lab_certs.server_context(), protocol="imap"
+    )
     result = await run_probe(target(imap_peer, Security.NONE, Protocol.IMAP), lab_options)
     assert result.phase(PhaseName.DETECT).kind == "mode.implicit_tls"  # type: ignore[union-attr]
 
@@ -139,7 +141,7 @@ async def test_cancel_stops_every_probe_and_keeps_partial_results(
     await asyncio.sleep(0.3)
     for task in tasks:
         task.cancel()
-    done, pending = await asyncio.wait(tasks, timeout=5)
+    _, pending = await asyncio.wait(tasks, timeout=5)
     assert not pending
     for run in runs:
         assert run.result.cancelled

@@ -16,8 +16,9 @@ USER = "imap@lab.test"
 PASSWORD = IMAP_USERS[USER]
 
 
-def imap(host: str, port: int, security: Security, creds: Credentials | None = None,
-         inbox: bool = False) -> Target:
+def imap(
+    host: str, port: int, security: Security, creds: Credentials | None = None, inbox: bool = False
+) -> Target:
     return Target(host, port, Protocol.IMAP, security, creds, check_inbox=inbox)
 
 
@@ -26,7 +27,13 @@ async def test_implicit_tls_login_and_inbox_count(dovecot: Any, lab_options: Pro
     result = await run_probe(target, lab_options)
     assert result.status is Status.PASS, [(p.title, p.summary) for p in result.phases]
     assert [p.title for p in result.phases] == [
-        "resolve", "connect", "tls (implicit)", "greeting", "capabilities", "auth", "inbox",
+        "resolve",
+        "connect",
+        "tls (implicit)",
+        "greeting",
+        "capabilities",
+        "auth",
+        "inbox",
     ]
     inbox = result.phase(PhaseName.INBOX)
     assert inbox is not None and inbox.facts["messages"] == 3
@@ -54,7 +61,9 @@ async def test_login_and_authenticate_plain(
     dovecot: Any, lab_options: ProbeOptions, method: AuthMethod
 ) -> None:
     creds = Credentials(USER, PASSWORD, method)
-    result = await run_probe(imap(dovecot.host, dovecot.imaps_port, Security.TLS, creds), lab_options)
+    result = await run_probe(
+        imap(dovecot.host, dovecot.imaps_port, Security.TLS, creds), lab_options
+    )
     auth = result.phase(PhaseName.AUTH)
     assert auth is not None and auth.status is Status.PASS
     assert method.value.upper() in auth.facts["mechanism"]
@@ -62,7 +71,9 @@ async def test_login_and_authenticate_plain(
 
 async def test_wrong_password_is_diagnosed(dovecot: Any, lab_options: ProbeOptions) -> None:
     creds = Credentials(USER, "wrong-password")
-    result = await run_probe(imap(dovecot.host, dovecot.imaps_port, Security.TLS, creds), lab_options)
+    result = await run_probe(
+        imap(dovecot.host, dovecot.imaps_port, Security.TLS, creds), lab_options
+    )
     auth = result.failure
     assert auth is not None and auth.kind == "imap.login_failed"
     assert "AUTHENTICATIONFAILED" in auth.summary or "failed" in auth.summary.lower()
@@ -76,7 +87,9 @@ async def test_login_disabled_before_tls(dovecot: Any, lab_options: ProbeOptions
     assert result.failure is not None and result.failure.kind == "imap.logindisabled"
 
 
-@pytest.mark.parametrize(("port_name", "expected"), [("imaps_port", "tls"), ("imap_port", "starttls")])
+@pytest.mark.parametrize(
+    ("port_name", "expected"), [("imaps_port", "tls"), ("imap_port", "starttls")]
+)
 async def test_auto_mode(
     dovecot: Any, lab_options: ProbeOptions, port_name: str, expected: str
 ) -> None:

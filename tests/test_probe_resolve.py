@@ -67,7 +67,8 @@ async def test_probe_uses_the_named_server_and_reports_the_address(
     )
     resolved = result.phase(PhaseName.RESOLVE)
     assert resolved is not None and resolved.facts == {
-        "addresses": ["127.0.0.1"], "used": "127.0.0.1"
+        "addresses": ["127.0.0.1"],
+        "used": "127.0.0.1",
     }
     tls = result.phase(PhaseName.TLS)
     # the lab certificate does not name v4only.lab.test: verification must say so

@@ -47,8 +47,14 @@ async def test_starttls_submission_passes_every_phase(
     )
     assert result.status is Status.PASS, [(p.title, p.summary) for p in result.phases]
     assert names(result) == [
-        "resolve", "connect", "greeting", "capabilities", "starttls",
-        "tls (after STARTTLS)", "capabilities (after TLS)", "auth",
+        "resolve",
+        "connect",
+        "greeting",
+        "capabilities",
+        "starttls",
+        "tls (after STARTTLS)",
+        "capabilities (after TLS)",
+        "auth",
     ]
     before = result.phases[3].facts
     after = result.phases[6].facts
@@ -155,7 +161,9 @@ async def test_provider_personalities_are_reported_exactly(
 
 
 async def test_expired_certificate_is_named_and_insecure_goes_on(
-    smtp_server: Start, lab_options: ProbeOptions, lab_certs: LabCertificates,
+    smtp_server: Start,
+    lab_options: ProbeOptions,
+    lab_certs: LabCertificates,
     lab_credentials: Credentials,
 ) -> None:
     server = smtp_server("tls", server_context=lab_certs.expired_server_context())
@@ -201,7 +209,9 @@ async def test_interception_trusted_is_still_flagged(
 ) -> None:
     """Antivirus products install their root: verification passes, the warning stays."""
     shield = smtp_server("tls", server_context=lab_certs.interception_server_context())
-    trusting = replace(lab_options, tls=replace(lab_options.tls, ca_file=lab_certs.interception_ca_pem))
+    trusting = replace(
+        lab_options, tls=replace(lab_options.tls, ca_file=lab_certs.interception_ca_pem)
+    )
     result = await run_probe(smtp(shield, Security.TLS), trusting)
     tls = result.phase(PhaseName.TLS)
     assert tls is not None and tls.status is Status.WARN and tls.kind == "tls.interception"

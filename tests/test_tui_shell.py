@@ -29,9 +29,7 @@ def test_every_binding_has_an_id() -> None:
 
 
 def _tmux(*args: str) -> str:
-    out = subprocess.run(
-        ["tmux", *args], capture_output=True, text=True, timeout=10, check=False
-    )
+    out = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10, check=False)
     return out.stdout
 
 
@@ -41,9 +39,22 @@ def test_real_terminal_runs_and_quits() -> None:
     session = f"mxpilot-{uuid.uuid4().hex[:8]}"
     command = f"{sys.executable} -m mxpilot"
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", str(ROOT),
-         command],
-        check=True, timeout=10,
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "-c",
+            str(ROOT),
+            command,
+        ],
+        check=True,
+        timeout=10,
     )
     try:
         screen = ""
@@ -57,11 +68,17 @@ def test_real_terminal_runs_and_quits() -> None:
         alive = True
         while time.monotonic() < deadline and alive:
             time.sleep(0.2)
-            alive = subprocess.run(
-                ["tmux", "has-session", "-t", session], capture_output=True, timeout=10,
-                check=False,
-            ).returncode == 0
+            alive = (
+                subprocess.run(
+                    ["tmux", "has-session", "-t", session],
+                    capture_output=True,
+                    timeout=10,
+                    check=False,
+                ).returncode
+                == 0
+            )
         assert not alive, "ctrl+q did not end the app"
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10,
-                       check=False)
+        subprocess.run(
+            ["tmux", "kill-session", "-t", session], capture_output=True, timeout=10, check=False
+        )
