@@ -262,3 +262,22 @@ async def test_auto_on_a_tls_port_after_a_plain_guess_keeps_the_attempt(
     result = await run_probe(target, lab_options)
     assert result.security_used is Security.TLS
     assert result.status is Status.PASS
+
+
+async def test_xoauth2_token_accepted_and_rejected(
+    smtp_server: Start, lab_options: ProbeOptions
+) -> None:
+    """OAuth 2.0 is a first-class path: a good token logs in, a bad one is explained."""
+    server = smtp_server("starttls", users={"app@lab.test": "ya29.lab-access-token"})
+    good = Credentials("app@lab.test", "ya29.lab-access-token", AuthMethod.XOAUTH2)
+    result = await run_probe(smtp(server, Security.STARTTLS, good), lab_options)
+    auth = result.phase(PhaseName.AUTH)
+    assert auth is not None and auth.status is Status.PASS, auth
+    assert auth.facts["mechanism"] == "XOAUTH2"
+    assert "C: AUTH XOAUTH2 ****" in auth.transcript
+    bad = Credentials("app@lab.test", "expired-token", AuthMethod.XOAUTH2)
+    result = await run_probe(smtp(server, Security.STARTTLS, bad), lab_options)
+    auth = result.failure
+    assert auth is not None and (auth.code, auth.enhanced) == (535, "5.7.3")
+    assert "401" in auth.summary  # the decoded error challenge is kept as evidence
+    assert secret_free("\n".join(auth.transcript), "expired-token")

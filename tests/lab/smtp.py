@@ -18,6 +18,7 @@ import hmac
 import logging
 import ssl
 import threading
+from base64 import b64decode, b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -242,6 +243,32 @@ class _LabSmtp(SMTP):
             await self.push(line)
         if self._personality.close_after:
             self._hang_up()
+
+    async def auth_XOAUTH2(self, _: Any, args: list[str]) -> AuthResult:
+        """XOAUTH2 as Gmail and Exchange Online speak it; the token is checked like a password.
+
+        A bad token gets the providers' error challenge (``334`` + base64 JSON),
+        the client's empty line, then ``535 5.7.3``.
+        """
+        if len(args) < 2:
+            await self.push("501 5.5.2 XOAUTH2 needs an initial response")
+            return AuthResult(success=False, handled=True)
+        try:
+            fields = b64decode(args[1].encode(), validate=True).decode("utf-8").split("\x01")
+            user = next(f[5:] for f in fields if f.startswith("user="))
+            token = next(f[12:] for f in fields if f.startswith("auth=Bearer "))
+        except (ValueError, StopIteration):
+            await self.push("501 5.5.2 Can't decode XOAUTH2 initial response")
+            return AuthResult(success=False, handled=True)
+        result = self._authenticate("XOAUTH2", LoginPassword(user.encode(), token.encode()))
+        if result.success or result.handled:
+            return result
+        error = b64encode(
+            b'{"status":"401","schemes":"bearer","scope":"https://outlook.office.com/SMTP.Send"}'
+        )
+        await self.challenge_auth(error.decode("ascii"), encode_to_b64=False)
+        await self.push("535 5.7.3 Authentication unsuccessful [XOAUTH2 token rejected]")
+        return AuthResult(success=False, handled=True)
 
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str | None) -> None:
