@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
+from probes.address import parse_port, split_host_port
 from probes.model import (
     AuthMethod,
     Credentials,
@@ -35,49 +36,17 @@ IMAP_PORTS = frozenset({143, 993})
 
 def parse_host_port(text: str) -> tuple[str, int | None]:
     """Split ``HOST[:PORT]`` / ``[IPv6]:PORT``; raise UsageError when malformed."""
-    value = text.strip()
-    if not value:
-        raise UsageError("empty host")
-    port: int | None = None
-    if value.startswith("["):
-        host, sep, rest = value[1:].partition("]")
-        if not sep:
-            raise UsageError(f"unclosed '[' in {text!r}")
-        if rest:
-            if not rest.startswith(":"):
-                raise UsageError(f"expected :PORT after ] in {text!r}")
-            port = _port(rest[1:])
-    elif value.count(":") == 1:
-        host, _, port_text = value.partition(":")
-        port = _port(port_text)
-    else:
-        host = value
-    return _host(host), port
+    try:
+        return split_host_port(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _port(text: str | int) -> int:
     try:
-        port = int(text)
-    except ValueError:
-        raise UsageError(f"port must be a number, not {text!r}") from None
-    if not 0 < port < 65536:
-        raise UsageError(f"port {port} is out of range (1-65535)")
-    return port
-
-
-def _host(host: str) -> str:
-    host = host.strip().rstrip(".")
-    if not host:
-        raise UsageError("empty host")
-    if any(ch.isspace() or ch in "/\\@,;'\"<>" for ch in host):
-        raise UsageError(f"{host!r} is not a valid host name")
-    if ":" in host:
-        return host
-    try:
-        host.encode("idna")
-    except UnicodeError:
-        raise UsageError(f"{host!r} is not a valid host name") from None
-    return host
+        return parse_port(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:

@@ -16,6 +16,7 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
+from probes.address import split_host_port
 from probes.channel import PhaseFailed
 
 
@@ -29,21 +30,9 @@ class Nameserver:
     @classmethod
     def parse(cls, text: str) -> Nameserver:
         """Parse ``IP``, ``IP:PORT`` or ``[IPv6]:PORT``; raise ValueError when malformed."""
-        value = text.strip()
-        port = 53
-        if value.startswith("["):
-            host, _, rest = value[1:].partition("]")
-            if rest.startswith(":"):
-                port = int(rest[1:])
-        elif value.count(":") == 1:
-            host, _, port_text = value.partition(":")
-            port = int(port_text)
-        else:
-            host = value
+        host, port = split_host_port(text)
         ipaddress.ip_address(host)
-        if not 0 < port < 65536:
-            raise ValueError(f"port out of range: {port}")
-        return cls(host, port)
+        return cls(host, 53 if port is None else port)
 
 
 def literal_address(host: str) -> str | None:
