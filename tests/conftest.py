@@ -108,7 +108,7 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates
 @pytest.fixture(scope="session")
 def dns_lab() -> Iterator[Any]:
     """The lab's authoritative DNS server with the mail fixture zone."""
-    from tests.lab.dns import DnsLab, mail_lab_zone
+    from tests.lab.dns_server import DnsLab, mail_lab_zone
 
     lab = DnsLab()
     mail_lab_zone(lab)
