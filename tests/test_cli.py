@@ -235,3 +235,34 @@ def test_ssl_cert_file_is_honoured_and_insecure_marks_unverified(
     assert "UNVERIFIED" in insecure.stdout
     _, out = probe_json(address, "--security", "tls", "--insecure", *QUICK)
     assert out["probes"][0]["verified"] is False
+
+
+def test_ctrl_c_cancels_cleanly(hostile_peer: Callable[..., HostilePeer]) -> None:
+    """SIGINT during a probe that waits on a dropped port: exit 130, no traceback."""
+    import signal
+    import time
+
+    dropped = hostile_peer("dropped_syn")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mxpilot",
+            "probe",
+            f"{dropped.host}:{dropped.port}",
+            "--timeout",
+            "30",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        time.sleep(1.5)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err + out
