@@ -17,6 +17,7 @@ from typing import Any
 
 from probes.channel import Channel, PhaseFailed
 from probes.connect import endpoint_facts, open_channel
+from probes.detect import guess_security, is_mode_mismatch, mode_kind, mode_words, other_mode
 from probes.imap import ImapDialect
 from probes.model import (
     Phase,
@@ -34,16 +35,12 @@ from probes.model import (
 )
 from probes.resolve import Nameserver, resolve
 from probes.smtp import Capabilities, SmtpDialect
-from probes.tlsinfo import TlsSettings, connection_facts, handshake
+from probes.tlsinfo import TlsSettings, connection_facts, handshake, tls_verdict
 
 EventSink = Callable[[ProbeEvent], None]
 """Receives probe events as they happen (called on the event loop)."""
 
-IMPLICIT_TLS_PORTS = frozenset({465, 993, 995, 636})
-PLAIN_FIRST_PORTS = frozenset({25, 587, 2525, 143, 110, 24})
 _CERT_KINDS = frozenset({"tls.cert_expired", "tls.cert_untrusted", "tls.cert_hostname"})
-_TLS_MISMATCH = frozenset({"tls.wrong_version", "tls.closed"})
-_PLAIN_MISMATCH = frozenset({"greeting.timeout", "greeting.garbage"})
 _GREETING_KINDS = {
     "io.timeout": "greeting.timeout",
     "io.closed": "greeting.closed",
@@ -67,11 +64,6 @@ class ProbeOptions:
 
 class _Stop(Exception):
     """Internal: a phase failed and the probe ends here."""
-
-
-def guess_security(port: int) -> Security:
-    """The mode a port usually speaks: implicit TLS on 465/993, STARTTLS elsewhere."""
-    return Security.TLS if port in IMPLICIT_TLS_PORTS else Security.STARTTLS
 
 
 def diagnosis_context(target: Target, result: ProbeResult | None = None) -> dict[str, str]:
@@ -197,7 +189,7 @@ class ProbeRun:
         except _Stop:
             failed = self.result.failure
             kind = failed.kind if failed else ""
-            if not _mismatch(security, kind):
+            if not is_mode_mismatch(security, kind):
                 self.result.security_used = security
                 raise
         self.result.security_used = security
@@ -241,7 +233,7 @@ class ProbeRun:
         async with self._phase(PhaseName.CAPABILITIES) as phase:
             caps = await dialect.capabilities(channel)
             phase.facts.update(caps.to_facts())
-            phase.summary = _caps_summary(caps)
+            phase.summary = caps.summary()
             if security is Security.STARTTLS and not caps.starttls and auto:
                 security = Security.NONE
             if security is Security.STARTTLS and not caps.starttls:
@@ -263,7 +255,7 @@ class ProbeRun:
             async with self._phase(PhaseName.CAPABILITIES, "after TLS") as phase:
                 caps = await dialect.capabilities(channel)
                 phase.facts.update(caps.to_facts())
-                phase.summary = _caps_summary(caps)
+                phase.summary = caps.summary()
         await self._auth(dialect, channel, caps)
         with suppress(PhaseFailed, OSError):
             channel.transcript = self._transcript
@@ -322,7 +314,7 @@ class ProbeRun:
                 if failure.kind not in _CERT_KINDS:
                     raise
                 await self._after_verify_failure(phase, failure, starttls)
-            _tls_verdict(phase)
+            tls_verdict(phase)
 
     async def _after_verify_failure(
         self, phase: Phase, failure: PhaseFailed, starttls: bool
@@ -382,7 +374,14 @@ class ProbeRun:
         """Find the mode the port really speaks after a mismatch-looking failure."""
         try:
             async with self._phase(PhaseName.DETECT, "auto" if auto else "") as phase:
-                detected, evidence = await self._try_other_mode(tried, phase)
+                detected, evidence = await other_mode(
+                    self._dialect(),
+                    self.address,
+                    self.target,
+                    tried,
+                    self.options.timeouts,
+                    phase.transcript,
+                )
                 phase.facts["tried"] = tried.value
                 if detected is None:
                     phase.status = Status.SKIPPED
@@ -390,43 +389,18 @@ class ProbeRun:
                     return None
                 phase.facts["detected"] = detected.value
                 phase.summary = (
-                    f"port {self.target.port} speaks {_mode_words(detected)} ({evidence})"
+                    f"port {self.target.port} speaks {mode_words(detected)} ({evidence})"
                 )
                 if not auto:
                     phase.status = Status.FAIL
-                    phase.kind = _mode_kind(detected)
+                    phase.kind = mode_kind(detected)
                     phase.summary = (
-                        f"security mode mismatch: {_mode_words(tried)} was used, but port "
-                        f"{self.target.port} speaks {_mode_words(detected)} ({evidence})"
+                        f"security mode mismatch: {mode_words(tried)} was used, but port "
+                        f"{self.target.port} speaks {mode_words(detected)} ({evidence})"
                     )
                 return detected
         except _Stop:
             return None
-
-    async def _try_other_mode(self, tried: Security, phase: Phase) -> tuple[Security | None, str]:
-        timeouts = self.options.timeouts
-        dialect = self._dialect()
-        channel: Channel | None = None
-        try:
-            async with asyncio.timeout(timeouts.connect + timeouts.tls + 3 * timeouts.detect):
-                channel = await open_channel(
-                    self.address, self.target.port, timeouts.connect, timeouts.detect
-                )
-                channel.transcript = phase.transcript
-                if tried is Security.TLS:
-                    await dialect.greet(channel)
-                    caps = await dialect.capabilities(channel)
-                    mode = Security.STARTTLS if caps.starttls else Security.NONE
-                    return mode, "a plain-text greeting arrived at once"
-                context = TlsSettings.unverified_context()
-                await handshake(channel, context, self.target.host, timeouts.tls)
-                await dialect.greet(channel)
-                return Security.TLS, "a TLS handshake succeeded and the greeting followed"
-        except (PhaseFailed, OSError, TimeoutError) as exc:
-            return None, str(exc) or exc.__class__.__name__
-        finally:
-            if channel is not None:
-                await channel.close()
 
 
 async def _greet(
@@ -454,68 +428,6 @@ def _record_failure(phase: Phase, failure: PhaseFailed) -> None:
     phase.code = failure.code
     phase.enhanced = failure.enhanced
     phase.facts.update(failure.facts)
-
-
-def _mismatch(security: Security, kind: str) -> bool:
-    if security is Security.TLS:
-        return kind in _TLS_MISMATCH
-    return kind in _PLAIN_MISMATCH
-
-
-def _mode_words(security: Security) -> str:
-    return {
-        Security.TLS: "implicit TLS (SSL/TLS)",
-        Security.STARTTLS: "plain text with STARTTLS",
-        Security.NONE: "plain text without STARTTLS",
-        Security.AUTO: "auto",
-    }[security]
-
-
-def _mode_kind(detected: Security) -> str:
-    return {
-        Security.TLS: "mode.implicit_tls",
-        Security.STARTTLS: "mode.starttls",
-        Security.NONE: "mode.plain",
-        Security.AUTO: "mode.unknown",
-    }[detected]
-
-
-def _caps_summary(caps: Capabilities) -> str:
-    parts = []
-    if caps.starttls:
-        parts.append("STARTTLS")
-    if caps.auth:
-        parts.append("AUTH " + " ".join(caps.auth))
-    if caps.login_disabled:
-        parts.append("LOGINDISABLED")
-    return ", ".join(parts) or f"{len(caps.keywords)} capabilities, no AUTH and no STARTTLS"
-
-
-def _tls_verdict(phase: Phase) -> None:
-    """Warn on an intercepting issuer, an old protocol version or a near expiry."""
-    if phase.status is not Status.PASS:
-        return
-    cert = phase.facts.get("certificate") or {}
-    version = str(phase.facts.get("version", ""))
-    issuer = cert.get("issuer", "?")
-    names = cert.get("sans") or [cert.get("subject_cn")]
-    base = f"{version} {phase.facts.get('cipher', '')}, certificate for {names[0]}"
-    phase.summary = f"{base}, issued by {issuer}, {cert.get('days_to_expiry')} days left"
-    if cert.get("interception_product"):
-        phase.status = Status.WARN
-        phase.kind = "tls.interception"
-        phase.summary = (
-            f"the certificate was issued by {issuer}: {cert['interception_product']} is "
-            "intercepting TLS (trusted here, but it sees your passwords)"
-        )
-    elif version in ("TLSv1", "TLSv1.1", "SSLv3"):
-        phase.status = Status.WARN
-        phase.kind = "tls.old_version"
-        phase.summary = f"{version} is obsolete; {base}"
-    elif isinstance(cert.get("days_to_expiry"), int) and cert["days_to_expiry"] < 14:
-        phase.status = Status.WARN
-        phase.kind = "tls.cert_expiring"
-        phase.summary = f"the certificate expires in {cert['days_to_expiry']} days; {base}"
 
 
 async def run_probe(

@@ -50,6 +50,17 @@ class Capabilities:
     starttls: bool = False
     login_disabled: bool = False
 
+    def summary(self) -> str:
+        """One line: STARTTLS, AUTH mechanisms, LOGINDISABLED."""
+        parts = []
+        if self.starttls:
+            parts.append("STARTTLS")
+        if self.auth:
+            parts.append("AUTH " + " ".join(self.auth))
+        if self.login_disabled:
+            parts.append("LOGINDISABLED")
+        return ", ".join(parts) or f"{len(self.keywords)} capabilities, no AUTH and no STARTTLS"
+
     def to_facts(self) -> dict[str, Any]:
         """The capabilities as phase facts."""
         return {

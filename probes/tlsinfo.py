@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from probes.channel import Channel, PhaseFailed
+from probes.model import Phase, Status
 
 INTERCEPTION_PRODUCTS: tuple[str, ...] = (
     "avast",
@@ -229,3 +230,30 @@ def connection_facts(channel: Channel) -> dict[str, Any]:
     if der:
         facts["certificate"] = certificate_facts(der)
     return facts
+
+
+def tls_verdict(phase: Phase) -> None:
+    """Warn on an intercepting issuer, an old protocol version or a near expiry."""
+    if phase.status is not Status.PASS:
+        return
+    cert = phase.facts.get("certificate") or {}
+    version = str(phase.facts.get("version", ""))
+    issuer = cert.get("issuer", "?")
+    names = cert.get("sans") or [cert.get("subject_cn")]
+    base = f"{version} {phase.facts.get('cipher', '')}, certificate for {names[0]}"
+    phase.summary = f"{base}, issued by {issuer}, {cert.get('days_to_expiry')} days left"
+    if cert.get("interception_product"):
+        phase.status = Status.WARN
+        phase.kind = "tls.interception"
+        phase.summary = (
+            f"the certificate was issued by {issuer}: {cert['interception_product']} is "
+            "intercepting TLS (trusted here, but it sees your passwords)"
+        )
+    elif version in ("TLSv1", "TLSv1.1", "SSLv3"):
+        phase.status = Status.WARN
+        phase.kind = "tls.old_version"
+        phase.summary = f"{version} is obsolete; {base}"
+    elif isinstance(cert.get("days_to_expiry"), int) and cert["days_to_expiry"] < 14:
+        phase.status = Status.WARN
+        phase.kind = "tls.cert_expiring"
+        phase.summary = f"the certificate expires in {cert['days_to_expiry']} days; {base}"
