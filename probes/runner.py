@@ -440,10 +440,11 @@ async def run_probe(
 async def run_probes(
     targets: Sequence[Target], options: ProbeOptions | None = None, sink: EventSink | None = None
 ) -> list[ProbeResult]:
-    """Probe every target concurrently; on cancellation, return what finished.
+    """Probe every target concurrently; results come back in the order of ``targets``.
 
-    Each result comes back in the order of ``targets``; a cancelled run
-    leaves results marked ``cancelled`` with the phases completed so far.
+    Cancelling the caller cancels every probe and re-raises; each probe still
+    reports its partial result through ``sink`` (a ``ProbeFinished`` whose
+    result is marked ``cancelled``), which is how the CLI and TUI show it.
     """
     runs = [ProbeRun(target, options, sink) for target in targets]
     tasks = [asyncio.ensure_future(run.run()) for run in runs]
@@ -453,8 +454,5 @@ async def run_probes(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for run in runs:
-            if not run.result.phases or run.result.duration == 0.0:
-                run.result.cancelled = True
         raise
     return [run.result for run in runs]

@@ -160,3 +160,26 @@ async def test_run_probes_cancelled_from_outside(
     job.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(job, timeout=5)
+
+
+async def test_cancelled_batch_reports_partial_results_through_events(
+    hostile_peer: Start, lab_options: ProbeOptions
+) -> None:
+    from probes.model import ProbeFinished, ProbeResult
+
+    peers = [hostile_peer("silent") for _ in range(2)]
+    finished: list[ProbeResult] = []
+
+    def sink(event: object) -> None:
+        if isinstance(event, ProbeFinished):
+            finished.append(event.result)
+
+    job = asyncio.ensure_future(
+        run_probes([target(p, Security.STARTTLS) for p in peers], lab_options, sink)
+    )
+    await asyncio.sleep(0.3)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    assert len(finished) == 2
+    assert all(r.cancelled and r.phase(PhaseName.CONNECT) is not None for r in finished)
