@@ -44,11 +44,18 @@ def _txt_value(value: str) -> str:
 
 
 class DnsLab:
-    """The lab DNS server; ``host``/``port`` are known after ``start()``."""
+    """The lab DNS server; ``host``/``port`` are known after ``start()``.
 
-    def __init__(self) -> None:
-        self.host = LOOPBACK
-        self.port = 0
+    ``host`` may be any 127.0.0.0/8 address and ``port`` a fixed port, so two
+    servers of one zone (127.0.0.2 and 127.0.0.3 on the same port) can
+    disagree for the propagation view.
+    """
+
+    def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
+        if not host.startswith("127."):
+            raise ValueError(f"the lab serves loopback only, not {host!r}")
+        self.host = host
+        self.port = port
         self.records: list[LabRecord] = []
         self._servfail: list[str] = []
         self._blackhole: list[str] = []
@@ -117,12 +124,12 @@ class DnsLab:
         """Bind UDP and TCP on one free port and serve until ``stop()``."""
         for _ in range(20):
             udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            udp.bind((LOOPBACK, 0))
+            udp.bind((self.host, self.port))
             port = udp.getsockname()[1]
             tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                tcp.bind((LOOPBACK, port))
+                tcp.bind((self.host, port))
             except OSError:
                 udp.close()
                 tcp.close()
