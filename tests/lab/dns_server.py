@@ -8,6 +8,7 @@ on ``dnslib`` for the wire format; plain sockets and two threads serve it.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import struct
 import threading
@@ -51,11 +52,12 @@ class DnsLab:
     disagree for the propagation view.
     """
 
-    def __init__(self, host: str = LOOPBACK, port: int = 0) -> None:
+    def __init__(self, host: str = LOOPBACK, port: int = 0, delay: float = 0.0) -> None:
         if not host.startswith("127."):
             raise ValueError(f"the lab serves loopback only, not {host!r}")
         self.host = host
         self.port = port
+        self.delay = delay  # seconds before each UDP answer (answers overlap; for benchmarks)
         self.records: list[LabRecord] = []
         self._servfail: list[str] = []
         self._blackhole: list[str] = []
@@ -157,7 +159,18 @@ class DnsLab:
             except OSError:
                 return
             out = self._reply_bytes(data)
-            if out is not None:
+            if out is None:
+                continue
+            if self.delay > 0:
+                timer = threading.Timer(self.delay, self._send_late, (out, peer))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._udp.sendto(out, peer)
+
+    def _send_late(self, out: bytes, peer: tuple[str, int]) -> None:
+        if self._udp is not None and not self._stop.is_set():
+            with contextlib.suppress(OSError):
                 self._udp.sendto(out, peer)
 
     def _serve_tcp(self) -> None:
