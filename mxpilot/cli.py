@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("-v", "--verbose", action="store_true", help="show the transcripts")
     probe.add_argument("--lang", choices=["en", "es"], default=None, help="language of advice")
 
+    from mxpilot.dns_command import add_parser as add_dns_parser
+
+    add_dns_parser(commands)
+
     explain = commands.add_parser(
         "explain",
         help="explain an error message: cause and exact fix",
@@ -142,6 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mxpilot.probe_command import run_probe_command
 
             return run_probe_command(args)
+        if args.command == "dns":
+            from mxpilot.dns_command import run_dns_command
+
+            return run_dns_command(args)
         if args.command == "explain":
             return _explain(args)
     except UsageError as exc:

@@ -1,0 +1,145 @@
+"""``mxpilot dns``: audit a domain's records against a migration profile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from probes.dnsprofiles import Profile
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from probes.dnsaudit import DnsAudit
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``dns`` and its options."""
+    dns = commands.add_parser(
+        "dns",
+        help="audit a domain's MX, SPF, DKIM, DMARC, autodiscover, MTA-STS records",
+        description="Check a domain's records against what the migration phase needs, "
+        "and print the records to add, change or remove.",
+    )
+    dns.add_argument("domain", help="the domain (IDN allowed)")
+    dns.add_argument(
+        "--expect",
+        choices=[p.value for p in Profile],
+        default=Profile.OFFICE365.value,
+        help="gmail (today), coexistence (during the migration), office365 (after cut-over; "
+        "default)",
+    )
+    dns.add_argument(
+        "--selector", action="append", default=[], help="also check this DKIM selector"
+    )
+    dns.add_argument("--tenant", help="Microsoft 365 tenant name (for the DKIM CNAME targets)")
+    dns.add_argument("--nameserver", help="ask this DNS server: IP[:PORT]")
+    dns.add_argument(
+        "--authoritative-port", type=int, help=argparse.SUPPRESS
+    )  # the lab's servers listen on a high port
+    dns.add_argument("--https-port", type=int, default=443, help=argparse.SUPPRESS)
+    dns.add_argument("--ca-file", type=Path, help="also trust this CA for the MTA-STS policy")
+    dns.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query (default 3)")
+    dns.add_argument("--json", action="store_true", help="machine-readable output")
+    dns.add_argument("--lang", choices=["en", "es"], default=None, help=argparse.SUPPRESS)
+
+
+def run_dns_command(args: argparse.Namespace) -> int:
+    """Run ``mxpilot dns`` and return its exit code."""
+    from rich.console import Console
+
+    from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
+    from probes.dnsaudit import audit_domain
+    from probes.dnsclient import client_for, to_ascii
+    from probes.model import Status
+    from probes.resolve import Nameserver
+    from probes.stscheck import HttpsOptions
+    from probes.tlsinfo import TlsSettings
+
+    try:
+        domain = to_ascii(args.domain)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not 0 < args.timeout <= 60:
+        raise UsageError("--timeout must be between 0 and 60 seconds")
+    nameserver = None
+    if args.nameserver:
+        try:
+            nameserver = Nameserver.parse(args.nameserver)
+        except ValueError as exc:
+            raise UsageError(f"--nameserver {args.nameserver!r}: {exc}") from None
+    verify: object = True
+    if args.ca_file is not None:
+        if not args.ca_file.is_file():
+            raise UsageError(f"--ca-file {args.ca_file}: no such file")
+        verify = TlsSettings(ca_file=args.ca_file).verifying_context()
+    https = HttpsOptions(verify=verify, timeout=args.timeout * 2, port=args.https_port)  # type: ignore[arg-type]
+    client = client_for(nameserver, args.timeout)
+    audit = asyncio.run(
+        audit_domain(
+            domain,
+            Profile(args.expect),
+            client,
+            selectors=args.selector,
+            tenant=args.tenant,
+            https=https,
+            authoritative_port=args.authoritative_port,
+        )
+    )
+    if args.json:
+        print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        Console().print(audit_report(audit, args.domain))
+    return EXIT_FAILED if audit.status is Status.FAIL else EXIT_OK
+
+
+def audit_report(audit: DnsAudit, shown_domain: str) -> RenderableType:
+    """The readable audit: a verdict table, details, the changes, propagation."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from mxpilot.report import status_text
+    from probes.model import Status
+
+    title = f"DNS audit of {shown_domain}"
+    if shown_domain != audit.domain:
+        title += f" ({audit.domain})"
+    table = Table(title=f"{title} — expecting {audit.profile.value}, via {audit.resolver}")
+    table.add_column("Record")
+    table.add_column("Verdict")
+    table.add_column("Found")
+    for check in audit.checks:
+        verdict = status_text(check.status)
+        if not check.required and check.status is Status.FAIL:
+            verdict.append(" (optional)", style="dim")
+        table.add_row(check.title, verdict, "\n".join(check.found)[:200] or "—")
+    parts: list[RenderableType] = [table]
+    for check in audit.checks:
+        if check.status in (Status.PASS, Status.SKIPPED) and not check.changes:
+            continue
+        parts.append(Text(f"\n{check.title}", style="bold"))
+        parts.append(Text(f"  expected: {check.expected}", style="dim"))
+        parts.extend(Text(f"  • {message}") for message in check.messages)
+    if audit.changes:
+        parts.append(Text("\nRecords to change", style="bold underline"))
+        for change in audit.changes:
+            line = Text(f"  {change.action.value.upper():7} ", style="bold")
+            line.append(f"{change.name}  {change.rtype}  {change.value}", style="cyan")
+            line.append(f"  TTL {change.ttl}")
+            parts.append(line)
+            if change.current:
+                parts.append(Text(f"          now: {change.current}", style="dim"))
+            if change.reason:
+                parts.append(Text(f"          {change.reason}", style="dim"))
+    if audit.propagation:
+        parts.append(Text("\nAuthoritative servers side by side", style="bold underline"))
+        for row in audit.propagation:
+            mark = "agree" if row.agree else "DISAGREE: a change is still propagating"
+            parts.append(Text(f"  {row.name} {row.rtype}: {mark}"))
+            for server, answers in row.answers.items():
+                parts.append(Text(f"    {server}: {' | '.join(answers) or '(none)'}", style="dim"))
+    return Group(*parts)

@@ -1,0 +1,170 @@
+"""Fixture zones for the DNS audit, served by the lab's DNS servers on loopback.
+
+Providers' names the audit looks up (``smtp.google.com``, the SPF includes,
+the Microsoft 365 MX host) are served here too, as loopback copies, so no
+test ever asks a real server.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.lab.dns_server import DnsLab
+
+GOOGLE_SPF = "v=spf1 ip4:127.0.1.0/24 ~all"
+MICROSOFT_SPF = "v=spf1 ip4:127.0.2.0/24 -all"
+TENANT = "labtenant"
+
+
+@lru_cache(maxsize=4)
+def dkim_public_key(bits: int = 2048) -> str:
+    """A real RSA public key, base64 DER, as a DKIM ``p=`` value."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(der).decode("ascii")
+
+
+def _providers(lab: DnsLab) -> None:
+    lab.add("smtp.google.com", "A", "127.0.1.1")
+    lab.add("_spf.google.com", "TXT", GOOGLE_SPF)
+    lab.add("spf.protection.outlook.com", "TXT", MICROSOFT_SPF)
+    lab.add("autodiscover.outlook.com", "A", "127.0.2.2")
+
+
+def _soa(lab: DnsLab, domain: str) -> None:
+    lab.add(domain, "SOA", f"ns1.{domain}. admin.{domain}. 1 3600 600 86400 300")
+    lab.add(domain, "NS", f"ns1.{domain}.")
+    lab.add(f"ns1.{domain}", "A", lab.host)
+
+
+def gmail_zone(lab: DnsLab, domain: str = "gmail.lab.test") -> None:
+    """Gmail-era domain: MX at Google, SPF for Google, google DKIM, DMARC p=none."""
+    _soa(lab, domain)
+    lab.add(domain, "MX", "1 smtp.google.com.", ttl=86400)
+    lab.add(domain, "TXT", "v=spf1 include:_spf.google.com ~all")
+    lab.add(f"google._domainkey.{domain}", "TXT", f"v=DKIM1; k=rsa; p={dkim_public_key()}")
+    lab.add(f"_dmarc.{domain}", "TXT", f"v=DMARC1; p=none; rua=mailto:dmarc@{domain}")
+
+
+def coexistence_zone(lab: DnsLab, domain: str = "coexist.lab.test") -> None:
+    """During the migration: MX at Google with TTL 3600, merged SPF, MS= TXT."""
+    _soa(lab, domain)
+    lab.add(domain, "MX", "1 smtp.google.com.", ttl=3600)
+    lab.add(
+        domain,
+        "TXT",
+        "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all",
+    )
+    lab.add(domain, "TXT", "MS=ms12345678")
+    lab.add(f"google._domainkey.{domain}", "TXT", f"v=DKIM1; k=rsa; p={dkim_public_key()}")
+    lab.add(f"_dmarc.{domain}", "TXT", f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain}")
+
+
+def office365_zone(lab: DnsLab, domain: str = "m365.lab.test", mta_sts: bool = True) -> None:
+    """A domain ready for Microsoft 365: MX, SPF, DKIM CNAMEs, DMARC, autodiscover, MS=."""
+    _soa(lab, domain)
+    dashed = domain.replace(".", "-")
+    mx = f"{dashed}.mail.protection.outlook.com"
+    lab.add(domain, "MX", f"0 {mx}.", ttl=3600)
+    lab.add(mx, "A", "127.0.2.1")
+    lab.add(domain, "TXT", "v=spf1 include:spf.protection.outlook.com -all")
+    lab.add(domain, "TXT", "MS=ms87654321")
+    for selector in ("selector1", "selector2"):
+        target = f"{selector}-{dashed}._domainkey.{TENANT}.onmicrosoft.com"
+        lab.add(f"{selector}._domainkey.{domain}", "CNAME", f"{target}.")
+        lab.add(target, "TXT", f"v=DKIM1; k=rsa; p={dkim_public_key()}")
+    lab.add(f"_dmarc.{domain}", "TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}")
+    lab.add(f"autodiscover.{domain}", "CNAME", "autodiscover.outlook.com.")
+    if mta_sts:
+        lab.add(f"_mta-sts.{domain}", "TXT", "v=STSv1; id=20261121T000000")
+        lab.add(f"mta-sts.{domain}", "A", "127.0.0.1")
+        lab.add(f"_smtp._tls.{domain}", "TXT", f"v=TLSRPTv1; rua=mailto:tls@{domain}")
+
+
+def broken_zones(lab: DnsLab) -> None:
+    """Domains that are wrong in one way each."""
+    office365_zone(lab, "twospf.lab.test", mta_sts=False)
+    lab.add("twospf.lab.test", "TXT", "v=spf1 include:_spf.google.com ~all")
+    # eleven DNS lookups: a chain of includes
+    office365_zone(lab, "eleven.lab.test", mta_sts=False)
+    lab.records = [
+        r
+        for r in lab.records
+        if not (r.name == "eleven.lab.test." and r.rtype == "TXT" and r.value.startswith('"v=spf1'))
+    ]
+    includes = " ".join(f"include:s{i}.eleven.lab.test" for i in range(10))
+    lab.add("eleven.lab.test", "TXT", f"v=spf1 include:spf.protection.outlook.com {includes} -all")
+    for i in range(10):
+        lab.add(f"s{i}.eleven.lab.test", "TXT", f"v=spf1 ip4:127.0.3.{i} -all")
+    # an include loop
+    office365_zone(lab, "loop.lab.test", mta_sts=False)
+    lab.add("a.loop.lab.test", "TXT", "v=spf1 include:b.loop.lab.test -all")
+    lab.add("b.loop.lab.test", "TXT", "v=spf1 include:a.loop.lab.test -all")
+    _replace_spf(
+        lab,
+        "loop.lab.test",
+        "v=spf1 include:spf.protection.outlook.com include:a.loop.lab.test -all",
+    )
+    # three void lookups
+    office365_zone(lab, "void.lab.test", mta_sts=False)
+    _replace_spf(
+        lab,
+        "void.lab.test",
+        "v=spf1 include:spf.protection.outlook.com a:n1.void.lab.test "
+        "a:n2.void.lab.test a:n3.void.lab.test -all",
+    )
+    # DMARC with bad tags
+    office365_zone(lab, "baddmarc.lab.test", mta_sts=False)
+    lab.records = [r for r in lab.records if r.name != "_dmarc.baddmarc.lab.test."]
+    lab.add("_dmarc.baddmarc.lab.test", "TXT", "v=DMARC1; p=rejct; pct=150; rua=https://x.example")
+    # Microsoft 365 without its DKIM CNAMEs
+    office365_zone(lab, "nodkim.lab.test", mta_sts=False)
+    lab.records = [r for r in lab.records if "._domainkey.nodkim.lab.test" not in r.name]
+    # a zone whose server fails, and one that never answers
+    lab.servfail("servfail-zone.lab.test")
+    lab.blackhole("silent-zone.lab.test")
+
+
+def _replace_spf(lab: DnsLab, domain: str, record: str) -> None:
+    name = domain.rstrip(".") + "."
+    lab.records = [
+        r
+        for r in lab.records
+        if not (r.name == name and r.rtype == "TXT" and r.value.lower().startswith('"v=spf1'))
+    ]
+    lab.add(domain, "TXT", record)
+
+
+def propagation_zone(main: DnsLab, first: DnsLab, second: DnsLab) -> None:
+    """``prop.lab.test`` served by two authoritative servers that disagree on MX."""
+    domain = "prop.lab.test"
+    main.add(domain, "NS", f"ns1.{domain}.")
+    main.add(domain, "NS", f"ns2.{domain}.")
+    main.add(f"ns1.{domain}", "A", first.host)
+    main.add(f"ns2.{domain}", "A", second.host)
+    for server, mx in (
+        (first, "1 smtp.google.com."),
+        (second, "0 prop-lab-test.mail.protection.outlook.com."),
+    ):
+        server.add(domain, "NS", f"ns1.{domain}.")
+        server.add(domain, "NS", f"ns2.{domain}.")
+        server.add(domain, "MX", mx)
+        server.add(
+            domain, "TXT", "v=spf1 include:_spf.google.com include:spf.protection.outlook.com ~all"
+        )
+    main.add(domain, "MX", "1 smtp.google.com.")
+
+
+def full_lab(lab: DnsLab) -> None:
+    """Every fixture zone on one server."""
+    _providers(lab)
+    gmail_zone(lab)
+    coexistence_zone(lab)
+    office365_zone(lab)
+    broken_zones(lab)
