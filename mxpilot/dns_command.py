@@ -38,6 +38,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dns.add_argument("--tenant", help="Microsoft 365 tenant name (for the DKIM CNAME targets)")
     dns.add_argument("--nameserver", help="ask this DNS server: IP[:PORT]")
     dns.add_argument(
+        "--authoritative",
+        action="store_true",
+        help="ask the domain's own authoritative servers directly (no resolver cache)",
+    )
+    dns.add_argument(
         "--authoritative-port", type=int, help=argparse.SUPPRESS
     )  # the lab's servers listen on a high port
     dns.add_argument("--https-port", type=int, default=443, help=argparse.SUPPRESS)
@@ -53,7 +58,7 @@ def run_dns_command(args: argparse.Namespace) -> int:
 
     from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
     from probes.dnsaudit import audit_domain
-    from probes.dnsclient import client_for, to_ascii
+    from probes.dnsclient import authoritative_client, client_for, to_ascii
     from probes.model import Status
     from probes.resolve import Nameserver
     from probes.stscheck import HttpsOptions
@@ -77,9 +82,15 @@ def run_dns_command(args: argparse.Namespace) -> int:
             raise UsageError(f"--ca-file {args.ca_file}: no such file")
         verify = TlsSettings(ca_file=args.ca_file).verifying_context()
     https = HttpsOptions(verify=verify, timeout=args.timeout * 2, port=args.https_port)  # type: ignore[arg-type]
-    client = client_for(nameserver, args.timeout)
-    audit = asyncio.run(
-        audit_domain(
+
+    async def run() -> DnsAudit | None:
+        client = client_for(nameserver, args.timeout)
+        if args.authoritative:
+            found = await authoritative_client(client, domain, args.authoritative_port)
+            if found is None:
+                return None
+            client = found
+        return await audit_domain(
             domain,
             Profile(args.expect),
             client,
@@ -88,7 +99,11 @@ def run_dns_command(args: argparse.Namespace) -> int:
             https=https,
             authoritative_port=args.authoritative_port,
         )
-    )
+
+    audit = asyncio.run(run())
+    if audit is None:
+        print(f"mxpilot: no authoritative server found for {domain} (NS lookup failed)")
+        return EXIT_FAILED
     if args.json:
         print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -133,6 +133,18 @@ class DnsClient:
         return clients
 
 
+async def authoritative_client(
+    base: DnsClient, domain: str, port: int | None = None
+) -> DnsClient | None:
+    """A client that asks the zone's own servers (all of them, retrying on the next)."""
+    servers = await base.zone_servers(domain, port)
+    if not servers:
+        return None
+    nameservers = [ns for server in servers for ns in server.nameservers]
+    labels = ", ".join(server.label for server in servers)
+    return DnsClient(nameservers, base.timeout, label=f"authoritative: {labels}")
+
+
 def client_for(nameserver: Nameserver | None, timeout: float = 3.0) -> DnsClient:
     """The system resolver's client, or one that asks ``nameserver``."""
     return DnsClient([nameserver] if nameserver else None, timeout)
