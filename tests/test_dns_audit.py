@@ -216,3 +216,6 @@ def test_cli_json_and_exit_codes(lab: AuditLab) -> None:
     assert idn.returncode == 1 and json.loads(idn.stdout)["domain"] == "xn--exmple-qta.lab.test"
     usage = run("not a domain")
     assert usage.returncode == 2
+    direct = run("m365.lab.test", "--authoritative", "--json")
+    assert json.loads(direct.stdout)["resolver"].startswith("authoritative: ns1.m365.lab.test")
+    assert direct.returncode == 0, direct.stdout
