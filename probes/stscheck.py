@@ -20,6 +20,23 @@ class HttpsOptions:
     port: int = 443
 
 
+async def _published(
+    check: RecordCheck, lookup: LookupFn, name: str, prefix: str, why_optional: str
+) -> list[str]:
+    """TXT records at ``name`` starting with ``prefix``; the check notes failure or absence."""
+    answer = await lookup(name, "TXT")
+    check.lookups.append(answer)
+    if answer.failed:
+        check.worsen(Status.FAIL, f"could not look {name} up ({answer.status.value})")
+        return []
+    records = [r for r in answer.records if r.lower().startswith(prefix)]
+    if not records:
+        check.status = Status.SKIPPED
+        check.messages.append(f"not published ({why_optional})")
+    check.found = records
+    return records
+
+
 async def check_mta_sts(
     domain: str,
     lookup: LookupFn,
@@ -30,17 +47,11 @@ async def check_mta_sts(
     check = RecordCheck("mta_sts", "MTA-STS (TLS required for mail to the domain)", required=False)
     name = f"_mta-sts.{domain}"
     check.expected = f"{name} TXT v=STSv1; id=…  + https://mta-sts.{domain}/.well-known/mta-sts.txt"
-    answer = await lookup(name, "TXT")
-    check.lookups.append(answer)
-    if answer.failed:
-        check.worsen(Status.FAIL, f"could not look {name} up ({answer.status.value})")
-        return check
-    records = [r for r in answer.records if r.lower().startswith("v=stsv1")]
+    records = await _published(
+        check, lookup, name, "v=stsv1", "optional; protects inbound TLS once MX is stable"
+    )
     if not records:
-        check.status = Status.SKIPPED
-        check.messages.append("not published (optional; protects inbound TLS once MX is stable)")
         return check
-    check.found = records
     for error in parse_sts_txt(records[0]).errors:
         check.worsen(Status.FAIL, error)
     host = f"mta-sts.{domain}"
@@ -86,17 +97,9 @@ async def check_tls_rpt(domain: str, lookup: LookupFn) -> RecordCheck:
     check = RecordCheck("tls_rpt", "TLS-RPT (TLS failure reports)", required=False)
     name = f"_smtp._tls.{domain}"
     check.expected = f"{name} TXT v=TLSRPTv1; rua=mailto:tls-reports@{domain}"
-    answer = await lookup(name, "TXT")
-    check.lookups.append(answer)
-    if answer.failed:
-        check.worsen(Status.FAIL, f"could not look {name} up ({answer.status.value})")
-        return check
-    records = [r for r in answer.records if r.lower().startswith("v=tlsrptv1")]
+    records = await _published(check, lookup, name, "v=tlsrptv1", "optional")
     if not records:
-        check.status = Status.SKIPPED
-        check.messages.append("not published (optional)")
         return check
-    check.found = records
     parsed = parse_tlsrpt(records[0])
     for error in parsed.errors:
         check.worsen(Status.FAIL, error)
