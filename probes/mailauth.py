@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from probes.dkim import check_dkim_selector
-from probes.dmarc import evaluate_dmarc
+from probes.dmarc import evaluate_dmarc, organisational_domain
 from probes.dnsmodel import ChangeAction, LookupFn, RecordChange, RecordCheck
 from probes.dnsprofiles import (
     EXPECTATIONS,
@@ -161,6 +161,18 @@ async def check_dmarc(domain: str, lookup: LookupFn) -> RecordCheck:
     if evaluation.status == "temperror":
         check.worsen(Status.FAIL, "the DMARC lookup failed (SERVFAIL or timeout): not checked")
         return check
+    organisation = organisational_domain(domain)
+    if evaluation.status == "none" and organisation != domain:
+        inherited = await evaluate_dmarc(organisation, lookup)
+        check.lookups.extend(inherited.lookups)
+        if inherited.parsed is not None and inherited.status == "pass":
+            policy = inherited.parsed.subdomain_policy or inherited.parsed.policy
+            check.found = [f"(inherited from _dmarc.{organisation}) {inherited.record}"]
+            check.messages.append(
+                f"no record of its own: receivers apply {organisation}'s policy "
+                f"for subdomains (sp={policy})"
+            )
+            return check
     if evaluation.status == "none":
         check.worsen(Status.WARN, "no DMARC record: start monitoring with p=none")
         check.changes.append(

@@ -219,3 +219,14 @@ def test_cli_json_and_exit_codes(lab: AuditLab) -> None:
     direct = run("m365.lab.test", "--authoritative", "--json")
     assert json.loads(direct.stdout)["resolver"].startswith("authoritative: ns1.m365.lab.test")
     assert direct.returncode == 0, direct.stdout
+
+
+def test_subdomain_inherits_the_organisational_dmarc_policy(lab: AuditLab) -> None:
+    from probes.mailauth import check_dmarc
+
+    check = asyncio.run(check_dmarc("shop.gmail.lab.test", lab.client().lookup))
+    assert check.status is Status.PASS, check.messages
+    assert "inherited from _dmarc.lab.test" in check.found[0]
+    assert "sp=reject" in " ".join(check.messages)
+    alone = asyncio.run(check_dmarc("alone.invalid", lab.client().lookup))
+    assert alone.status is Status.WARN and alone.changes

@@ -164,6 +164,8 @@ def propagation_zone(main: DnsLab, first: DnsLab, second: DnsLab) -> None:
 def full_lab(lab: DnsLab) -> None:
     """Every fixture zone on one server."""
     _providers(lab)
+    # the organisational domain's policy, which subdomains without a record inherit
+    lab.add("_dmarc.lab.test", "TXT", "v=DMARC1; p=quarantine; sp=reject; rua=mailto:d@lab.test")
     gmail_zone(lab)
     coexistence_zone(lab)
     office365_zone(lab)
