@@ -42,7 +42,7 @@ from probes.catalogue_entry import (
     is_spanish,
     snippet,
 )
-from probes.catalogue_schema import _parse_entries
+from probes.catalogue_schema import parse_entries
 from probes.model import Diagnosis, Phase, ProbeResult, Status
 
 __all__ = [
@@ -135,7 +135,7 @@ class Catalogue:
     @classmethod
     def from_data(cls, data: Mapping[str, Any], source: str = "<catalogue>") -> Catalogue:
         """Validate already-parsed catalogue data; raise CatalogueError on any problem."""
-        return cls(_parse_entries(data, source))
+        return cls(parse_entries(data, source))
 
     @property
     def entries(self) -> tuple[Entry, ...]:

@@ -174,7 +174,7 @@ def _parse_entry(table: Any, where: str) -> Entry:
     return entry
 
 
-def _parse_entries(data: Mapping[str, Any], source: str) -> list[Entry]:
+def parse_entries(data: Mapping[str, Any], source: str) -> list[Entry]:
     unknown = sorted(set(data) - {"failure"})
     if unknown:
         raise _fail(source, f"unknown top-level field {unknown[0]!r} (only [[failure]])")

@@ -1,10 +1,10 @@
-"""DKIM key records and selector lookups (real keys made with ``cryptography``, a fake DNS)."""
+"""DKIM key records and selector lookups (real keys made with ``cryptography``, the lab DNS)."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterator
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from probes.dkim import DEFAULT_SELECTORS, check_dkim_selector, cname_style, parse_dkim
-from probes.dnsmodel import Lookup, LookupStatus
+from probes.dnsmodel import LookupStatus
+from tests.lab.dns_fixture import LabZones, lab_zones
 
 DER = serialization.Encoding.DER
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
@@ -121,20 +122,13 @@ def test_parse_dkim_never_raises_on_base64_like_keys(text: str) -> None:
     parse_dkim(f"v=DKIM1; p={text}")
 
 
-# --- selector lookups through a dict-backed fake DNS --------------------------------------
-
-Zone = dict[tuple[str, str], tuple[LookupStatus, tuple[str, ...]]]
+# --- selector lookups through the lab DNS server ---------------------------------------
 
 
-def fake_lookup(
-    zone: Zone, asked: list[tuple[str, str]]
-) -> Callable[[str, str], Awaitable[Lookup]]:
-    async def lookup(name: str, rtype: str) -> Lookup:
-        asked.append((name, rtype))
-        status, records = zone.get((name, rtype), (LookupStatus.NXDOMAIN, ()))
-        return Lookup(name, rtype, status, records)
-
-    return lookup
+@pytest.fixture(name="zone")
+def zone_fixture() -> Iterator[LabZones]:
+    """Lab DNS zones holding nothing but each test's own records."""
+    yield from lab_zones()
 
 
 DOMAIN = "contoso.lab.test"
@@ -146,13 +140,15 @@ def test_default_selectors() -> None:
     assert DEFAULT_SELECTORS == {"office365": ("selector1", "selector2"), "google": ("google",)}
 
 
-async def test_google_txt_selector(rsa2048: str) -> None:
+async def test_google_txt_selector(rsa2048: str, zone: LabZones) -> None:
     name = f"google._domainkey.{DOMAIN}"
-    zone: Zone = {
-        (name, "CNAME"): (LookupStatus.NODATA, ()),
-        (name, "TXT"): (LookupStatus.OK, (f"v=DKIM1; k=rsa; p={rsa2048}",)),
-    }
-    result = await check_dkim_selector(DOMAIN, "google", fake_lookup(zone, []))
+    dns = zone(
+        {
+            f"{name} CNAME": LookupStatus.NODATA,
+            f"{name} TXT": [f"v=DKIM1; k=rsa; p={rsa2048}"],
+        }
+    )
+    result = await check_dkim_selector(DOMAIN, "google", dns)
     assert (result.status, result.name, result.cname_target) == ("ok", name, None)
     assert result.key is not None and result.key.key_bits == 2048
     assert [lk.rtype for lk in result.lookups] == ["CNAME", "TXT"]
@@ -162,59 +158,69 @@ async def test_google_txt_selector(rsa2048: str) -> None:
 @pytest.mark.parametrize(
     ("target", "style"), [(OLD_TARGET, "onmicrosoft"), (NEW_TARGET, "dkim.mail.microsoft")]
 )
-async def test_microsoft_cname_followed_by_resolver(rsa2048: str, target: str, style: str) -> None:
+async def test_microsoft_cname_followed_by_resolver(
+    rsa2048: str, target: str, style: str, zone: LabZones
+) -> None:
     name = f"selector1._domainkey.{DOMAIN}"
-    zone: Zone = {
-        (name, "CNAME"): (LookupStatus.OK, (target,)),
-        (name, "TXT"): (LookupStatus.OK, (f"v=DKIM1; k=rsa; p={rsa2048}",)),
-    }
-    result = await check_dkim_selector(DOMAIN, "selector1", fake_lookup(zone, []))
+    # the server follows the CNAME: the TXT query for the selector returns the target's key
+    dns = zone(
+        {
+            f"{name} CNAME": [target + "."],
+            f"{target} TXT": [f"v=DKIM1; k=rsa; p={rsa2048}"],
+        }
+    )
+    result = await check_dkim_selector(DOMAIN, "selector1", dns)
     assert result.status == "ok"
     assert result.cname_target == target and result.cname_style == style
     assert result.to_dict()["cname_style"] == style
 
 
-async def test_cname_chased_when_server_does_not(rsa2048: str) -> None:
+async def test_cname_chased_when_server_does_not(rsa2048: str, zone: LabZones) -> None:
     name = f"selector1._domainkey.{DOMAIN}"
-    zone: Zone = {
-        (name, "CNAME"): (LookupStatus.OK, (OLD_TARGET + ".",)),
-        (name, "TXT"): (LookupStatus.NODATA, ()),
-        (OLD_TARGET, "TXT"): (LookupStatus.OK, (f"v=DKIM1; k=rsa; p={rsa2048}",)),
-    }
-    asked: list[tuple[str, str]] = []
-    result = await check_dkim_selector(DOMAIN, "selector1", fake_lookup(zone, asked))
+    dns = zone(
+        {
+            f"{name} CNAME": [OLD_TARGET + "."],
+            f"{name} TXT": LookupStatus.NODATA,
+            f"{OLD_TARGET} TXT": [f"v=DKIM1; k=rsa; p={rsa2048}"],
+        },
+        follow_cnames=False,
+    )
+    result = await check_dkim_selector(DOMAIN, "selector1", dns)
     assert result.status == "ok" and result.cname_target == OLD_TARGET
-    assert (OLD_TARGET, "TXT") in asked and len(result.lookups) == 3
+    assert (OLD_TARGET, "TXT") in dns.asked and len(result.lookups) == 3
 
 
-async def test_dangling_cname_is_missing_with_target() -> None:
+async def test_dangling_cname_is_missing_with_target(zone: LabZones) -> None:
     name = f"selector1._domainkey.{DOMAIN}"
-    zone: Zone = {(name, "CNAME"): (LookupStatus.OK, (OLD_TARGET,))}
-    result = await check_dkim_selector(DOMAIN, "selector1", fake_lookup(zone, []))
+    dns = zone({f"{name} CNAME": [OLD_TARGET + "."]})
+    result = await check_dkim_selector(DOMAIN, "selector1", dns)
     assert result.status == "missing" and result.cname_target == OLD_TARGET
 
 
-async def test_missing_selector() -> None:
-    result = await check_dkim_selector(DOMAIN, "selector2", fake_lookup({}, []))
+async def test_missing_selector(zone: LabZones) -> None:
+    result = await check_dkim_selector(DOMAIN, "selector2", zone({}))
     assert result.status == "missing" and result.key is None
 
 
 @pytest.mark.parametrize("failure", [LookupStatus.SERVFAIL, LookupStatus.TIMEOUT])
-async def test_failed_lookup_is_never_missing(failure: LookupStatus) -> None:
+async def test_failed_lookup_is_never_missing(failure: LookupStatus, zone: LabZones) -> None:
     name = f"selector1._domainkey.{DOMAIN}"
-    zone: Zone = {(name, "CNAME"): (failure, ()), (name, "TXT"): (failure, ())}
-    result = await check_dkim_selector(DOMAIN, "selector1", fake_lookup(zone, []))
+    dns = zone({f"{name} CNAME": failure, f"{name} TXT": failure})
+    result = await check_dkim_selector(DOMAIN, "selector1", dns)
     assert result.status == "lookup_failed"
 
 
-async def test_failed_lookup_of_cname_target() -> None:
+async def test_failed_lookup_of_cname_target(zone: LabZones) -> None:
     name = f"selector1._domainkey.{DOMAIN}"
-    zone: Zone = {
-        (name, "CNAME"): (LookupStatus.OK, (OLD_TARGET,)),
-        (name, "TXT"): (LookupStatus.NODATA, ()),
-        (OLD_TARGET, "TXT"): (LookupStatus.SERVFAIL, ()),
-    }
-    result = await check_dkim_selector(DOMAIN, "selector1", fake_lookup(zone, []))
+    dns = zone(
+        {
+            f"{name} CNAME": [OLD_TARGET + "."],
+            f"{name} TXT": LookupStatus.NODATA,
+            f"{OLD_TARGET} TXT": LookupStatus.SERVFAIL,
+        },
+        follow_cnames=False,
+    )
+    result = await check_dkim_selector(DOMAIN, "selector1", dns)
     assert result.status == "lookup_failed"
 
 
@@ -222,17 +228,16 @@ async def test_failed_lookup_of_cname_target() -> None:
     ("record", "status"),
     [("v=DKIM1; k=rsa; p=", "revoked"), ("v=DKIM1; k=rsa; p=%%%", "invalid")],
 )
-async def test_revoked_and_invalid(record: str, status: str) -> None:
+async def test_revoked_and_invalid(record: str, status: str, zone: LabZones) -> None:
     name = f"google._domainkey.{DOMAIN}"
-    zone: Zone = {(name, "TXT"): (LookupStatus.OK, (record,))}
-    result = await check_dkim_selector(DOMAIN, "google", fake_lookup(zone, []))
+    result = await check_dkim_selector(DOMAIN, "google", zone({f"{name} TXT": [record]}))
     assert result.status == status and result.key is not None
 
 
-async def test_picks_the_dkim_record_among_other_txt(rsa2048: str) -> None:
+async def test_picks_the_dkim_record_among_other_txt(rsa2048: str, zone: LabZones) -> None:
     name = f"google._domainkey.{DOMAIN}"
-    zone: Zone = {(name, "TXT"): (LookupStatus.OK, ("some-verification=1", f"p={rsa2048}"))}
-    result = await check_dkim_selector(DOMAIN, "google", fake_lookup(zone, []))
+    dns = zone({f"{name} TXT": ["some-verification=1", f"p={rsa2048}"]})
+    result = await check_dkim_selector(DOMAIN, "google", dns)
     assert result.status == "ok" and result.key is not None and result.key.key_bits == 2048
 
 

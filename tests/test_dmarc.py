@@ -1,8 +1,9 @@
-"""DMARC (RFC 7489): the parser on any text, the evaluation over a dict-backed DNS."""
+"""DMARC (RFC 7489): the parser on any text, the evaluation over the lab DNS server."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,14 @@ from hypothesis import strategies as st
 from probes.dmarc import evaluate_dmarc, organisational_domain, parse_dmarc
 from probes.dmarc_record import is_dmarc_text, report_address
 from probes.dnsmodel import ChangeAction, LookupStatus
-from tests.test_spf import zone
+from tests.lab.dns_fixture import PROVIDER_ZONE, LabZones, lab_zones
+
+
+@pytest.fixture(name="zone")
+def zone_fixture() -> Iterator[LabZones]:
+    """Lab DNS zones: the providers' SPF records plus each test's own."""
+    yield from lab_zones(PROVIDER_ZONE)
+
 
 # ---- parsing -----------------------------------------------------------------
 
@@ -151,7 +159,7 @@ def test_valid_records_have_no_errors(
 # ---- evaluation ---------------------------------------------------------------
 
 
-async def test_valid_policy_passes() -> None:
+async def test_valid_policy_passes(zone: LabZones) -> None:
     dns = zone({"_dmarc.example.com TXT": ["v=DMARC1; p=reject; rua=mailto:d@example.com"]})
     result = await evaluate_dmarc("example.com", dns)
     assert result.status == "pass" and result.errors == [] and result.warnings == []
@@ -160,7 +168,7 @@ async def test_valid_policy_passes() -> None:
     json.dumps(result.to_dict())
 
 
-async def test_reports_to_a_subdomain_need_no_authorisation() -> None:
+async def test_reports_to_a_subdomain_need_no_authorisation(zone: LabZones) -> None:
     dns = zone(
         {"_dmarc.example.co.uk TXT": ["v=DMARC1; p=reject; rua=mailto:d@reports.example.co.uk"]}
     )
@@ -170,7 +178,7 @@ async def test_reports_to_a_subdomain_need_no_authorisation() -> None:
     assert result.status == "pass" and result.authorisations == []
 
 
-async def test_bad_tags() -> None:
+async def test_bad_tags(zone: LabZones) -> None:
     dns = zone({"_dmarc.example.com TXT": ["v=DMARC1; p=rejct; pct=150; rua=https://x.example"]})
     result = await evaluate_dmarc("example.com", dns)
     assert result.status == "permerror"
@@ -178,27 +186,27 @@ async def test_bad_tags() -> None:
     assert "p=rejct" in text and "pct=150" in text and "rua=https://x.example" in text
 
 
-async def test_none_and_other_txt() -> None:
+async def test_none_and_other_txt(zone: LabZones) -> None:
     assert (await evaluate_dmarc("example.com", zone())).status == "none"
     dns = zone({"_dmarc.example.com TXT": ["v=spf1 -all"]})
     assert (await evaluate_dmarc("example.com", dns)).status == "none"
 
 
 @pytest.mark.parametrize("status", [LookupStatus.SERVFAIL, LookupStatus.TIMEOUT])
-async def test_failed_lookup_is_temperror_never_none(status: LookupStatus) -> None:
+async def test_failed_lookup_is_temperror_never_none(status: LookupStatus, zone: LabZones) -> None:
     result = await evaluate_dmarc("example.com", zone({"_dmarc.example.com TXT": status}))
     assert result.status == "temperror" and result.changes == []
     assert "failed" in result.errors[0]
 
 
-async def test_two_records() -> None:
+async def test_two_records(zone: LabZones) -> None:
     dns = zone({"_dmarc.example.com TXT": ["v=DMARC1; p=none", "v=DMARC1; p=reject"]})
     result = await evaluate_dmarc("example.com", dns)
     assert result.status == "permerror" and "more than one DMARC record" in result.errors[0]
     assert len(result.records) == 2
 
 
-async def test_external_rua_without_authorisation() -> None:
+async def test_external_rua_without_authorisation(zone: LabZones) -> None:
     dns = zone(
         {
             "_dmarc.example.com TXT": [
@@ -222,7 +230,7 @@ async def test_external_rua_without_authorisation() -> None:
     assert result.status == "pass"  # a warning: the policy itself is valid
 
 
-async def test_external_rua_with_authorisation() -> None:
+async def test_external_rua_with_authorisation(zone: LabZones) -> None:
     dns = zone(
         {
             "_dmarc.example.com TXT": ["v=DMARC1; p=reject; rua=mailto:a@vendor.example"],
@@ -238,7 +246,7 @@ async def test_external_rua_with_authorisation() -> None:
     ]
 
 
-async def test_authorisation_lookup_failure_is_not_a_missing_record() -> None:
+async def test_authorisation_lookup_failure_is_not_a_missing_record(zone: LabZones) -> None:
     dns = zone(
         {
             "_dmarc.example.com TXT": ["v=DMARC1; p=reject; rua=mailto:a@vendor.example"],

@@ -1,54 +1,24 @@
-"""SPF (RFC 7208): the parser on any text, the evaluation over a dict-backed DNS, merging."""
+"""SPF (RFC 7208): the parser on any text, the evaluation over the lab DNS server, merging."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.dnsmodel import Lookup, LookupStatus
+from probes.dnsmodel import LookupStatus
 from probes.spf import evaluate_spf, merge_spf, parse_spf, provider_for
 from probes.spf_record import is_spf_text
-
-Answer = Sequence[str] | LookupStatus
-
-
-class FakeDns:
-    """A LookupFn over a dict: (name, rtype) -> records or a status; otherwise NXDOMAIN."""
-
-    def __init__(self, zone: Mapping[tuple[str, str], Answer]) -> None:
-        self.zone = zone
-        self.asked: list[tuple[str, str]] = []
-
-    async def __call__(self, name: str, rtype: str) -> Lookup:
-        self.asked.append((name, rtype))
-        answer = self.zone.get((name, rtype))
-        if answer is None:
-            known = any(n == name for n, _ in self.zone)
-            status = LookupStatus.NODATA if known else LookupStatus.NXDOMAIN
-            return Lookup(name, rtype, status)
-        if isinstance(answer, LookupStatus):
-            return Lookup(name, rtype, answer, detail="fake")
-        return Lookup(name, rtype, LookupStatus.OK, tuple(answer), ttl=300)
+from tests.lab.dns_fixture import PROVIDER_ZONE, Answer, LabZones, lab_zones
 
 
-PROVIDER_ZONE: dict[tuple[str, str], Answer] = {
-    ("_spf.google.com", "TXT"): ["v=spf1 ip4:192.0.2.0/24 ~all"],
-    ("spf.protection.outlook.com", "TXT"): ["v=spf1 ip4:198.51.100.0/24 -all"],
-    ("sendgrid.net", "TXT"): ["v=spf1 ip4:203.0.113.0/24 -all"],
-}
-
-
-def zone(records: Mapping[str, Answer] | None = None) -> FakeDns:
-    """The provider zone plus ``{"name TYPE": answer}``."""
-    found = dict(PROVIDER_ZONE)
-    for key, value in (records or {}).items():
-        name, rtype = key.split()
-        found[(name, rtype)] = value
-    return FakeDns(found)
+@pytest.fixture(name="zone")
+def zone_fixture() -> Iterator[LabZones]:
+    """Lab DNS zones: the providers' SPF records plus each test's own."""
+    yield from lab_zones(PROVIDER_ZONE)
 
 
 # ---- parsing -----------------------------------------------------------------
@@ -173,7 +143,7 @@ def test_valid_records_have_no_errors(terms: list[tuple[str, str]], all_term: st
 # ---- evaluation ---------------------------------------------------------------
 
 
-async def test_google_and_microsoft_authorised() -> None:
+async def test_google_and_microsoft_authorised(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": [
@@ -206,7 +176,7 @@ async def test_google_and_microsoft_authorised() -> None:
     json.dumps(result.to_dict())
 
 
-async def test_no_record_is_none() -> None:
+async def test_no_record_is_none(zone: LabZones) -> None:
     assert (
         await evaluate_spf("example.com", zone({"example.com TXT": ["MS=ms1"]}))
     ).status == "none"
@@ -214,13 +184,13 @@ async def test_no_record_is_none() -> None:
 
 
 @pytest.mark.parametrize("status", [LookupStatus.SERVFAIL, LookupStatus.TIMEOUT])
-async def test_failed_lookup_is_temperror_never_none(status: LookupStatus) -> None:
+async def test_failed_lookup_is_temperror_never_none(status: LookupStatus, zone: LabZones) -> None:
     result = await evaluate_spf("example.com", zone({"example.com TXT": status}))
     assert result.status == "temperror"
     assert result.record is None and "failed" in result.errors[0]
 
 
-async def test_two_records_is_permerror_and_lists_providers() -> None:
+async def test_two_records_is_permerror_and_lists_providers(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": [
@@ -236,7 +206,7 @@ async def test_two_records_is_permerror_and_lists_providers() -> None:
     assert result.providers == ["Google", "Microsoft 365"]
 
 
-async def test_eleven_lookups() -> None:
+async def test_eleven_lookups(zone: LabZones) -> None:
     includes = " ".join(f"include:s{i}.example.com" for i in range(10))
     records: dict[str, Answer] = {
         "example.com TXT": [f"v=spf1 include:spf.protection.outlook.com {includes} -all"]
@@ -249,7 +219,7 @@ async def test_eleven_lookups() -> None:
     assert "11 DNS lookups, limit 10" in result.errors
 
 
-async def test_nested_lookups_count_across_the_tree() -> None:
+async def test_nested_lookups_count_across_the_tree(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 include:one.example.com a mx -all"],
@@ -273,7 +243,7 @@ async def test_nested_lookups_count_across_the_tree() -> None:
     assert result.status == "pass"
 
 
-async def test_include_loop_names_the_chain() -> None:
+async def test_include_loop_names_the_chain(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 include:a.example.com -all"],
@@ -288,7 +258,7 @@ async def test_include_loop_names_the_chain() -> None:
     assert result.providers == ["include:a.example.com", "include:b.example.com"]
 
 
-async def test_three_void_lookups() -> None:
+async def test_three_void_lookups(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 a:n1.example.com a:n2.example.com mx:n3.example.com -all"],
@@ -301,7 +271,7 @@ async def test_three_void_lookups() -> None:
     assert any("3 void lookups" in e and "limit 2" in e for e in result.errors)
 
 
-async def test_empty_mx_host_is_void_but_not_counted() -> None:
+async def test_empty_mx_host_is_void_but_not_counted(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 mx -all"],
@@ -313,7 +283,7 @@ async def test_empty_mx_host_is_void_but_not_counted() -> None:
     assert result.status == "pass"
 
 
-async def test_too_many_mx_hosts() -> None:
+async def test_too_many_mx_hosts(zone: LabZones) -> None:
     hosts = [f"{i} mx{i}.example.com." for i in range(11)]
     result = await evaluate_spf(
         "example.com", zone({"example.com TXT": ["v=spf1 mx -all"], "example.com MX": hosts})
@@ -322,7 +292,7 @@ async def test_too_many_mx_hosts() -> None:
     assert any("11 MX hosts" in e for e in result.errors)
 
 
-async def test_redirect_stands_for_the_record() -> None:
+async def test_redirect_stands_for_the_record(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 ip4:192.0.2.1 redirect=_spf.example.com"],
@@ -338,7 +308,7 @@ async def test_redirect_stands_for_the_record() -> None:
     assert any(w.startswith("_spf.example.com: '?all'") for w in result.warnings)
 
 
-async def test_redirect_ignored_with_all_and_redirect_to_nothing() -> None:
+async def test_redirect_ignored_with_all_and_redirect_to_nothing(zone: LabZones) -> None:
     ignored = await evaluate_spf(
         "example.com", zone({"example.com TXT": ["v=spf1 redirect=nowhere.example -all"]})
     )
@@ -350,7 +320,7 @@ async def test_redirect_ignored_with_all_and_redirect_to_nothing() -> None:
     assert "redirect:nowhere.example (from example.com) has no SPF record" in missing.errors
 
 
-async def test_include_without_spf_is_permerror() -> None:
+async def test_include_without_spf_is_permerror(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 include:nospf.example.com include:gone.example.com -all"],
@@ -363,7 +333,9 @@ async def test_include_without_spf_is_permerror() -> None:
     assert result.void_count == 1  # gone.example.com: NXDOMAIN
 
 
-async def test_failure_in_the_tree_is_temperror_unless_something_is_surely_wrong() -> None:
+async def test_failure_in_the_tree_is_temperror_unless_something_is_surely_wrong(
+    zone: LabZones,
+) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 include:broken.example.com -all"],
@@ -382,7 +354,7 @@ async def test_failure_in_the_tree_is_temperror_unless_something_is_surely_wrong
     assert (await evaluate_spf("example.com", dns)).status == "permerror"
 
 
-async def test_syntax_error_in_an_include_is_permerror() -> None:
+async def test_syntax_error_in_an_include_is_permerror(zone: LabZones) -> None:
     dns = zone(
         {
             "example.com TXT": ["v=spf1 include:bad.example.com -all"],
@@ -394,7 +366,7 @@ async def test_syntax_error_in_an_include_is_permerror() -> None:
     assert "bad.example.com: ip4:999.0.0.1 is not an IPv4 network" in result.errors
 
 
-async def test_macros_are_counted_not_expanded() -> None:
+async def test_macros_are_counted_not_expanded(zone: LabZones) -> None:
     dns = zone({"example.com TXT": ["v=spf1 include:%{l}.users.example.com -all"]})
     result = await evaluate_spf("example.com", dns)
     assert result.lookup_count == 1 and len(dns.asked) == 1

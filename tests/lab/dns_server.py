@@ -2,7 +2,8 @@
 
 Records are added by name and type; names that are absent answer NXDOMAIN,
 names present with other types answer NODATA, a suffix can be made to answer
-SERVFAIL, and another to never answer at all (the client times out). Built
+SERVFAIL, and another to never answer at all (the client times out); both
+can also apply to one exact name only, leaving the names under it alone. Built
 on ``dnslib`` for the wire format; plain sockets and two threads serve it.
 """
 
@@ -52,15 +53,21 @@ class DnsLab:
     disagree for the propagation view.
     """
 
-    def __init__(self, host: str = LOOPBACK, port: int = 0, delay: float = 0.0) -> None:
+    def __init__(
+        self, host: str = LOOPBACK, port: int = 0, delay: float = 0.0, follow_cnames: bool = True
+    ) -> None:
         if not host.startswith("127."):
             raise ValueError(f"the lab serves loopback only, not {host!r}")
         self.host = host
         self.port = port
         self.delay = delay  # seconds before each UDP answer (answers overlap; for benchmarks)
         self.records: list[LabRecord] = []
+        # False: a CNAME is answered alone, like a server that does not chase it
+        self.follow_cnames = follow_cnames
         self._servfail: list[str] = []
         self._blackhole: list[str] = []
+        self._servfail_exact: set[str] = set()
+        self._blackhole_exact: set[str] = set()
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._udp: socket.socket | None = None
@@ -72,13 +79,19 @@ class DnsLab:
         value = _txt_value(value) if rtype.upper() == "TXT" else value
         self.records.append(LabRecord(_norm(name), rtype.upper(), value, ttl))
 
-    def servfail(self, suffix: str) -> None:
-        """Every query at or under ``suffix`` answers SERVFAIL."""
-        self._servfail.append(_norm(suffix))
+    def servfail(self, suffix: str, exact: bool = False) -> None:
+        """Every query at or under ``suffix`` (at it only when ``exact``) answers SERVFAIL."""
+        if exact:
+            self._servfail_exact.add(_norm(suffix))
+        else:
+            self._servfail.append(_norm(suffix))
 
-    def blackhole(self, suffix: str) -> None:
-        """Every query at or under ``suffix`` is dropped (never answered)."""
-        self._blackhole.append(_norm(suffix))
+    def blackhole(self, suffix: str, exact: bool = False) -> None:
+        """Every query at or under ``suffix`` (at it only when ``exact``) is dropped."""
+        if exact:
+            self._blackhole_exact.add(_norm(suffix))
+        else:
+            self._blackhole.append(_norm(suffix))
 
     @staticmethod
     def _under(name: str, suffixes: list[str]) -> bool:
@@ -88,10 +101,10 @@ class DnsLab:
         """The reply to a query, or None to drop it."""
         qname = _norm(str(query.q.qname))
         qtype = QTYPE[query.q.qtype]
-        if self._under(qname, self._blackhole):
+        if qname in self._blackhole_exact or self._under(qname, self._blackhole):
             return None
         reply = query.reply(aa=1, ra=0)
-        if self._under(qname, self._servfail):
+        if qname in self._servfail_exact or self._under(qname, self._servfail):
             reply.header.rcode = RCODE.SERVFAIL
             return reply
         name = qname
@@ -104,6 +117,8 @@ class DnsLab:
             cname = [r for r in owned if r.rtype == "CNAME"]
             if cname and qtype != "CNAME":
                 reply.add_answer(*RR.fromZone(f"{name} {cname[0].ttl} IN CNAME {cname[0].value}"))
+                if not self.follow_cnames:
+                    return reply
                 name = _norm(cname[0].value)
                 continue
             for record in owned:
@@ -201,9 +216,19 @@ class DnsLab:
                 except OSError:
                     continue
 
+    def _wake(self) -> None:
+        """Nudge both serving threads out of their wait so they see the stop at once."""
+        if not self._threads:
+            return
+        with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"", (self.host, self.port))
+        with contextlib.suppress(OSError):
+            socket.create_connection((self.host, self.port), timeout=_POLL).close()
+
     def stop(self) -> None:
         """Stop serving and close the sockets."""
         self._stop.set()
+        self._wake()
         for thread in self._threads:
             thread.join(timeout=2.0)
         for sock in (self._udp, self._tcp):
