@@ -175,6 +175,7 @@ def _parse_entry(table: Any, where: str) -> Entry:
 
 
 def parse_entries(data: Mapping[str, Any], source: str) -> list[Entry]:
+    """Every ``[[failure]]`` of parsed TOML as entries; CatalogueError names what is wrong."""
     unknown = sorted(set(data) - {"failure"})
     if unknown:
         raise _fail(source, f"unknown top-level field {unknown[0]!r} (only [[failure]])")
