@@ -14,10 +14,11 @@ import socket
 import struct
 import threading
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Self
 
-from dnslib import QTYPE, RCODE, RR, DNSRecord
+from dnslib import QTYPE, RCODE, RR, DNSRecord  # type: ignore[import-untyped]
+
+from tests.lab.service import LabService
 
 LOOPBACK = "127.0.0.1"
 _POLL = 0.1
@@ -45,7 +46,7 @@ def _txt_value(value: str) -> str:
     return " ".join('"' + c.replace('"', '\\"') + '"' for c in chunks)
 
 
-class DnsLab:
+class DnsLab(LabService):
     """The lab DNS server; ``host``/``port`` are known after ``start()``.
 
     ``host`` may be any 127.0.0.0/8 address and ``port`` a fixed port, so two
@@ -235,17 +236,6 @@ class DnsLab:
             if sock is not None:
                 sock.close()
         self._threads.clear()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def mail_lab_zone(lab: DnsLab) -> None:

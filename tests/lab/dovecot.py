@@ -39,10 +39,9 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from tests.lab.loop_thread import LOOPBACK, LoopThreadServer
+from tests.lab.service import LabService
 
 DOVECOT_BINARY = "dovecot"
 DOVECOT_LIBEXEC = Path("/usr/lib/dovecot")
@@ -55,7 +54,7 @@ _START_ATTEMPTS = 3
 _READ_SIZE = 65536
 
 
-class DovecotLab:
+class DovecotLab(LabService):
     """A private Dovecot (``dovecot-imapd``) on 127.0.0.1 with passwd-file users and Maildirs.
 
     ``users`` maps login name to cleartext password (stored as ``{PLAIN}`` in a passwd-file);
@@ -136,20 +135,6 @@ class DovecotLab:
         if self._short_base_dir is not None:
             shutil.rmtree(self._short_base_dir, ignore_errors=True)
             self._short_base_dir = None
-
-    def __enter__(self) -> Self:
-        """Start the server and return it."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     def log_text(self) -> str:
         """Dovecot's log so far (for assertions and failure messages; holds no passwords)."""

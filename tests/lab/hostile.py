@@ -32,10 +32,10 @@ import socket
 import ssl
 import struct
 import time
-from types import TracebackType
-from typing import Literal, Self, TypedDict, Unpack
+from typing import Literal, TypedDict, Unpack
 
 from tests.lab.loop_thread import LOOPBACK, LoopThreadServer
+from tests.lab.service import LabService
 
 BEHAVIOURS: tuple[str, ...] = (
     "silent",
@@ -85,7 +85,7 @@ class PeerOptions(TypedDict, total=False):
     handshake_timeout: float  # plain_on_tls: seconds to wait for a ClientHello (default 30)
 
 
-class HostilePeer:
+class HostilePeer(LabService):
     """A misbehaving TCP peer on 127.0.0.1; ``behaviour`` is one of ``BEHAVIOURS``.
 
     ``host`` and ``port`` are valid right after construction; ``start()`` / ``stop()`` (or the
@@ -132,20 +132,6 @@ class HostilePeer:
             self._server.stop()
         elif self._socket_peer is not None:
             self._socket_peer.stop()
-
-    def __enter__(self) -> Self:
-        """Start the peer and return it."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the peer."""
-        self.stop()
 
     def __repr__(self) -> str:
         """Show the behaviour and the address."""

@@ -19,10 +19,11 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import trustme
+
+from tests.lab.service import LabService
 
 Route = tuple[int, str, bytes]
 RouteKey = str | tuple[str, str]
@@ -95,7 +96,7 @@ class _TlsHttpServer(http.server.ThreadingHTTPServer):
             tls.close()
 
 
-class LabHttpsServer:
+class LabHttpsServer(LabService):
     """An HTTPS server on 127.0.0.1:0 with its own CA and a certificate for ``hostnames``."""
 
     def __init__(
@@ -170,18 +171,6 @@ class LabHttpsServer:
         server.server_close()
         if thread is not None:
             thread.join(timeout=5.0)
-
-    def __enter__(self) -> LabHttpsServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def free_port() -> int:

@@ -11,15 +11,15 @@ import asyncio
 import contextlib
 import socket
 import threading
-from types import TracebackType
-from typing import Self
+
+from tests.lab.service import LabService
 
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT = 5.0
 _STOP_TIMEOUT = 5.0
 
 
-class LoopThreadServer:
+class LoopThreadServer(LabService):
     """A TCP server on 127.0.0.1 served by ``handle`` in a private asyncio loop thread.
 
     Subclasses implement ``handle(reader, writer)``; every connection runs as its own task,
@@ -74,20 +74,6 @@ class LoopThreadServer:
         if self._listener is not None:
             self._listener.close()
             self._listener = None
-
-    def __enter__(self) -> Self:
-        """Start the server and return it."""
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     def _run(self) -> None:
         try:

@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from types import TracebackType
 from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from tests.lab.certs import LabCertificates
+from tests.lab.service import LabService
 
 SmtpLabMode = Literal["starttls", "tls", "plain"]
 
@@ -331,7 +331,7 @@ class _LabController(Controller):
         self._cleanup()  # type: ignore[no-untyped-call]
 
 
-class SmtpLabServer:
+class SmtpLabServer(LabService):
     """One SMTP lab server on 127.0.0.1 (ephemeral port), started in its own thread.
 
     ``mode``: "starttls" (587-style: STARTTLS offered, AUTH and MAIL only after it),
@@ -420,17 +420,6 @@ class SmtpLabServer:
             controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
-
-    def __enter__(self) -> SmtpLabServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         where = f"{self.host}:{self._controller.port}" if self._controller else "stopped"
