@@ -95,16 +95,6 @@ class Timeouts:
     reply: float = 10.0
     detect: float = 4.0
 
-    def scaled(self, factor: float) -> Timeouts:
-        """The same limits multiplied by ``factor`` (tests use small ones)."""
-        return Timeouts(
-            self.resolve * factor,
-            self.connect * factor,
-            self.tls * factor,
-            self.reply * factor,
-            self.detect * factor,
-        )
-
 
 @dataclass(frozen=True)
 class Target:

@@ -13,7 +13,7 @@ import asyncio
 import re
 import ssl
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import httpx
@@ -55,14 +55,7 @@ class StsTxt:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
-        return {
-            "record": self.record,
-            "version": self.version,
-            "id": self.id,
-            "tags": dict(self.tags),
-            "errors": list(self.errors),
-            "warnings": list(self.warnings),
-        }
+        return asdict(self)
 
 
 @dataclass
@@ -78,14 +71,7 @@ class TlsRptRecord:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
-        return {
-            "record": self.record,
-            "version": self.version,
-            "rua": list(self.rua),
-            "tags": dict(self.tags),
-            "errors": list(self.errors),
-            "warnings": list(self.warnings),
-        }
+        return asdict(self)
 
 
 @dataclass
