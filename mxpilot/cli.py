@@ -38,6 +38,43 @@ def _default_lang() -> str:
     return "en"
 
 
+def workspace_option() -> argparse.ArgumentParser:
+    """A parent parser giving a subcommand its own ``--workspace PATH``."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--workspace",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the workspace file or directory (default: $MXPILOT_WORKSPACE, else the user "
+        "data directory)",
+    )
+    return parent
+
+
+def add_connection_options(parser: argparse.ArgumentParser, timeout: float = 8.0) -> None:
+    """The options every command that probes servers takes."""
+    parser.add_argument(
+        "--ca-file", type=Path, help="also trust this CA (PEM): lab, TLS inspection"
+    )
+    parser.add_argument(
+        "--insecure",
+        action="store_true",
+        help="go on past a failed certificate check (results marked UNVERIFIED)",
+    )
+    parser.add_argument("--nameserver", help="resolve with this DNS server: IP[:PORT]")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=timeout,
+        help=f"seconds for each network step (default {timeout:g})",
+    )
+    parser.add_argument(
+        "--allow-plaintext-auth",
+        action="store_true",
+        help="send the password even without TLS (trusted networks and labs only)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -46,10 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the terminal app.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        default=None,
+        help="the workspace file (default: $MXPILOT_WORKSPACE, else the user data directory)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     probe = commands.add_parser(
         "probe",
+        parents=[workspace_option()],
         help="test a mail server: DNS, TCP, TLS, greeting, capabilities, login",
         description="Probe one server port, or every port of a provider preset (--preset).",
     )
@@ -71,6 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--port-map",
         help="with --preset: non-standard ports, e.g. submission=2587,smtps=2465,imaps=2993",
     )
+    probe.add_argument(
+        "--account",
+        help="probe a workspace account: its stored servers, its password from the keyring",
+    )
     probe.add_argument("--user", help="username to log in with (usually the full address)")
     probe.add_argument(
         "--password-stdin",
@@ -86,21 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("--inbox", action="store_true", help="IMAP: count messages in the mailbox")
     probe.add_argument("--mailbox", default="INBOX", help="IMAP mailbox for --inbox")
-    probe.add_argument("--ca-file", type=Path, help="also trust this CA (PEM): lab, TLS inspection")
-    probe.add_argument(
-        "--insecure",
-        action="store_true",
-        help="go on past a failed certificate check (results marked UNVERIFIED)",
-    )
-    probe.add_argument("--nameserver", help="resolve with this DNS server: IP[:PORT]")
-    probe.add_argument(
-        "--timeout", type=float, default=8.0, help="seconds for each network step (default 8)"
-    )
-    probe.add_argument(
-        "--allow-plaintext-auth",
-        action="store_true",
-        help="send the password even without TLS (trusted networks and labs only)",
-    )
+    add_connection_options(probe)
     probe.add_argument("--json", action="store_true", help="machine-readable output")
     probe.add_argument("-v", "--verbose", action="store_true", help="show the transcripts")
     probe.add_argument("--lang", choices=["en", "es"], default=None, help="language of advice")
@@ -108,6 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
     from mxpilot.dns_command import add_parser as add_dns_parser
 
     add_dns_parser(commands)
+
+    from mxpilot.accounts_command import add_parser as add_accounts_parser
+    from mxpilot.checklist_command import add_parser as add_checklist_parser
+
+    add_accounts_parser(commands)
+    add_checklist_parser(commands)
 
     explain = commands.add_parser(
         "explain",
@@ -140,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.app import run_app
 
             return run_app()
-        if args.lang is None:
+        if getattr(args, "lang", None) is None:
             args.lang = _default_lang()
         if args.command == "probe":
             from mxpilot.probe_command import run_probe_command
@@ -152,6 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_dns_command(args)
         if args.command == "explain":
             return _explain(args)
+        if args.command == "accounts":
+            from mxpilot.accounts_command import run_accounts_command
+
+            return run_accounts_command(args)
+        if args.command == "checklist":
+            from mxpilot.checklist_command import run_checklist_command
+
+            return run_checklist_command(args)
     except UsageError as exc:
         print(f"mxpilot: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -159,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("mxpilot: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # never a traceback in the user's face
+        known = _workspace_failure(exc)
+        if known is not None:
+            print(f"mxpilot: {known[1]}", file=sys.stderr)
+            return known[0]
         print(
             f"mxpilot: internal error: {exc.__class__.__name__}: {exc}\n"
             "This is a bug; please report it with the command you ran.",
@@ -167,6 +219,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
     parser.print_help()
     return EXIT_USAGE
+
+
+def _workspace_failure(exc: Exception) -> tuple[int, str] | None:
+    """Exit code and message for the workspace's own errors (a user problem, not a bug)."""
+    if "workspace.store" not in sys.modules:
+        return None
+    from workspace.account import AccountError
+    from workspace.accounts import AccountConflict, AccountNotFound
+    from workspace.checklists import ChecklistError
+    from workspace.secrets import SecretStoreError
+    from workspace.store import StoreError
+
+    if isinstance(exc, AccountError):
+        lines = "\n".join(f"  {name}: {text}" for name, text in exc.problems.items())
+        return EXIT_USAGE, f"the account is not valid:\n{lines}"
+    if isinstance(exc, AccountNotFound | ChecklistError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        return EXIT_USAGE, exc.args[0]
+    if isinstance(exc, SecretStoreError | StoreError | AccountConflict):
+        return EXIT_FAILED, str(exc)
+    return None
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -138,6 +138,8 @@ class LiveView:
 def run_probe_command(args: argparse.Namespace) -> int:
     """Run ``mxpilot probe`` and return its exit code."""
     options = _options(args)
+    if args.account:
+        return _run_account(args, options)
     if args.preset:
         return _run_matrix(args, options)
     if not args.target:
@@ -163,6 +165,36 @@ def run_probe_command(args: argparse.Namespace) -> int:
     from probes.runner import run_probes
 
     results = _drive([target], lambda sink: run_probes([target], options, sink), args)
+    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
+
+
+def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
+    """Probe a workspace account's servers with its password from the keyring."""
+    from mxpilot.accounts_command import open_workspace
+    from probes.runner import run_probes
+    from workspace.plan import account_targets
+
+    if args.target or args.preset or args.user:
+        raise UsageError(
+            "--account takes the servers and login from the account: drop HOST, --preset and --user"
+        )
+    with open_workspace(args) as ws:
+        account = ws.accounts.get(args.account)
+        secret = ws.accounts.secret(account)
+        if secret is None:
+            print(
+                f"mxpilot: no password for {account.name} in the keyring "
+                f"({ws.secrets.status().describe()}); probing without logging in",
+                file=sys.stderr,
+            )
+        protocols = [Protocol(args.protocol)] if args.protocol else None
+        targets = account_targets(account, secret, protocols=protocols, check_inbox=args.inbox)
+        if not targets:
+            raise UsageError(f"account {account.name} has no server for that protocol")
+        results = _drive(targets, lambda sink: run_probes(targets, options, sink), args)
+        account_id = ws.accounts.account_id(account.name)
+        for result in results:
+            ws.history.record_probe(result, account_id=account_id, account_name=account.name)
     return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
 
 

@@ -129,3 +129,28 @@ def secret_free(payload: str, *secrets: str) -> bool:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[Any]:
+    """An in-memory keyring installed as the process' keyring (restored afterwards)."""
+    import keyring
+
+    from tests.lab.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, memory_keyring: Any) -> Iterator[Any]:
+    """A fresh workspace file in tmp_path, its secrets in the in-memory keyring."""
+    from workspace.secrets import SecretStore
+    from workspace.session import Workspace
+
+    ws = Workspace.open(tmp_path / "ws.sqlite3", SecretStore(memory_keyring))
+    yield ws
+    ws.close()

@@ -1,0 +1,31 @@
+"""An in-memory keyring backend for unit tests (the real one is tested apart)."""
+
+from __future__ import annotations
+
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
+
+
+class MemoryKeyring(KeyringBackend):
+    """Secrets in a dict, per instance; nothing touches the disk."""
+
+    priority = 1.0  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        """The stored secret or None."""
+        return self.entries.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        """Store a secret."""
+        self.entries[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        """Remove a secret or raise PasswordDeleteError."""
+        try:
+            del self.entries[(service, username)]
+        except KeyError:
+            raise PasswordDeleteError(f"no secret for {username}") from None

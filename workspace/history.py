@@ -1,0 +1,205 @@
+"""Probe and DNS results kept as history: evidence, and "since when does it work".
+
+A result is stored as its JSON view (``to_dict``), which holds no secret by
+construction (credentials are not serialised, transcripts mask AUTH). As a
+second line of defence every secret the run used is searched for in the
+JSON, also base64-encoded as SASL would send it, and replaced.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from probes.dnsaudit import DnsAudit
+from probes.model import ProbeResult, Target
+from workspace.store import Store, now
+
+MASK = "••••••"
+
+
+def probe_subject(target: Target) -> str:
+    """What a probe run is about: protocol, endpoint and login (never the secret)."""
+    user = target.credentials.username if target.credentials else "-"
+    return f"{target.label} {user}"
+
+
+def dns_subject(domain: str, profile: str) -> str:
+    """What a DNS audit run is about."""
+    return f"dns {domain} {profile}"
+
+
+def _variants(secret: str, usernames: Collection[str]) -> list[str]:
+    found = {secret}
+    raw = secret.encode()
+    found.add(base64.b64encode(raw).decode())
+    for user in usernames:
+        plain = f"\0{user}\0{secret}".encode()
+        found.add(base64.b64encode(plain).decode())
+        xoauth = f"user={user}\x01auth=Bearer {secret}\x01\x01".encode()
+        found.add(base64.b64encode(xoauth).decode())
+    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
+
+
+def redact(text: str, secrets: Collection[str], usernames: Collection[str] = ()) -> str:
+    """``text`` with every secret (and its SASL encodings) masked."""
+    for secret in secrets:
+        if not secret:
+            continue
+        for variant in _variants(secret, usernames):
+            text = text.replace(variant, MASK)
+            escaped = json.dumps(variant)[1:-1]
+            if escaped != variant:
+                text = text.replace(escaped, MASK)
+    return text
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One stored run."""
+
+    id: int
+    kind: str
+    subject: str
+    account_name: str | None
+    status: str
+    summary: str
+    started_at: str
+    duration_ms: float
+
+    def result(self, store: Store) -> dict[str, Any]:
+        """The stored JSON view of the result."""
+        rows = store.query("SELECT result FROM runs WHERE id = ?", (self.id,))
+        return dict(json.loads(rows[0]["result"])) if rows else {}
+
+
+def _record(row: Any) -> RunRecord:
+    return RunRecord(
+        id=int(row["id"]),
+        kind=row["kind"],
+        subject=row["subject"],
+        account_name=row["account_name"],
+        status=row["status"],
+        summary=row["summary"],
+        started_at=row["started_at"],
+        duration_ms=float(row["duration_ms"]),
+    )
+
+
+_COLUMNS = "id, kind, subject, account_name, status, summary, started_at, duration_ms"
+
+
+class RunHistory:
+    """Stores and queries probe and DNS runs."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _insert(
+        self,
+        kind: str,
+        subject: str,
+        status: str,
+        summary: str,
+        duration_ms: float,
+        payload: str,
+        account_id: int | None,
+        account_name: str | None,
+    ) -> RunRecord:
+        started = now()
+        with self.store.transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (kind, subject, account_id, account_name, status, summary, "
+                "started_at, duration_ms, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    kind,
+                    subject,
+                    account_id,
+                    account_name,
+                    status,
+                    summary,
+                    started,
+                    duration_ms,
+                    payload,
+                ),
+            )
+            run_id = int(cursor.lastrowid or 0)
+        return RunRecord(run_id, kind, subject, account_name, status, summary, started, duration_ms)
+
+    def record_probe(
+        self,
+        result: ProbeResult,
+        *,
+        account_id: int | None = None,
+        account_name: str | None = None,
+    ) -> RunRecord:
+        """Store a probe result (its secret masked if it ever appeared)."""
+        creds = result.target.credentials
+        secrets = [creds.secret] if creds else []
+        users = [creds.username] if creds else []
+        payload = redact(json.dumps(result.to_dict(), ensure_ascii=False), secrets, users)
+        failure = result.failure
+        summary = f"{failure.title}: {failure.summary}" if failure else "all phases passed"
+        if result.diagnoses:
+            summary += f" — {result.diagnoses[0].title}"
+        return self._insert(
+            "probe",
+            probe_subject(result.target),
+            result.status.value,
+            redact(summary, secrets, users),
+            round(result.duration * 1000, 1),
+            payload,
+            account_id,
+            account_name,
+        )
+
+    def record_dns(self, audit: DnsAudit, duration: float) -> RunRecord:
+        """Store a DNS audit."""
+        failing = [c.id for c in audit.checks if c.status.value == "fail"]
+        summary = "fails: " + ", ".join(failing) if failing else f"{len(audit.checks)} checks"
+        return self._insert(
+            "dns",
+            dns_subject(audit.domain, audit.profile.value),
+            audit.status.value,
+            summary,
+            round(duration * 1000, 1),
+            json.dumps(audit.to_dict(), ensure_ascii=False),
+            None,
+            None,
+        )
+
+    def get(self, run_id: int) -> RunRecord | None:
+        """One run by id."""
+        rows = self.store.query(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        return _record(rows[0]) if rows else None
+
+    def recent(self, limit: int = 50, account_name: str | None = None) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        if account_name is None:
+            rows = self.store.query(
+                f"SELECT {_COLUMNS} FROM runs ORDER BY id DESC LIMIT ?", (limit,)
+            )
+        else:
+            rows = self.store.query(
+                f"SELECT {_COLUMNS} FROM runs WHERE account_name = ? ORDER BY id DESC LIMIT ?",
+                (account_name, limit),
+            )
+        return [_record(row) for row in rows]
+
+    def for_subject(self, subject: str) -> list[RunRecord]:
+        """Every run of one subject, oldest first."""
+        rows = self.store.query(
+            f"SELECT {_COLUMNS} FROM runs WHERE subject = ? ORDER BY id", (subject,)
+        )
+        return [_record(row) for row in rows]
+
+    def passing_since(self, subject: str) -> RunRecord | None:
+        """The first run of the current passing streak (when it started working)."""
+        streak: RunRecord | None = None
+        for run in self.for_subject(subject):
+            passed = run.status in ("pass", "warn")
+            streak = (streak or run) if passed else None
+        return streak

@@ -1,0 +1,43 @@
+"""One open workspace: the store with its accounts, checklists and history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workspace.accounts import AccountBook
+from workspace.checklists import ChecklistBook
+from workspace.history import RunHistory
+from workspace.secrets import SecretStore
+from workspace.store import Store, default_path, resolve_path
+
+
+class Workspace:
+    """What the CLI and the TUI open: every book over one SQLite file."""
+
+    def __init__(self, store: Store, secrets: SecretStore | None = None) -> None:
+        self.store = store
+        self.secrets = secrets or SecretStore()
+        self.accounts = AccountBook(store, self.secrets)
+        self.checklists = ChecklistBook(store)
+        self.history = RunHistory(store)
+
+    @classmethod
+    def open(cls, path: Path | None = None, secrets: SecretStore | None = None) -> Workspace:
+        """Open (creating if needed) the workspace at ``path`` or the default one."""
+        location = resolve_path(path) if path is not None else default_path()
+        return cls(Store(location), secrets)
+
+    @property
+    def path(self) -> Path:
+        """The workspace file."""
+        return self.store.path
+
+    def close(self) -> None:
+        """Close the file."""
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
