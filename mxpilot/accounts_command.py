@@ -1,0 +1,496 @@
+"""``mxpilot accounts``: list, add, edit, remove and import the workspace's accounts."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError, workspace_option
+
+if TYPE_CHECKING:
+    from workspace.account import Account, MailEndpoint
+    from workspace.session import Workspace
+
+ROLES = ("mailbox", "monitoring", "sender", "order-inbox", "migration")
+PROVIDERS = ("gmail", "google-workspace", "office365", "outlook", "yahoo", "custom")
+SECURITY = ("tls", "starttls", "none")
+
+
+def _account_fields(parser: argparse.ArgumentParser, editing: bool) -> None:
+    default = argparse.SUPPRESS if editing else None
+    parser.add_argument("--address", default=default, help="the e-mail address")
+    parser.add_argument(
+        "--side",
+        choices=["source", "target", "service"],
+        default=default,
+        help="source (Gmail), target (Microsoft 365) or service (an application's mailbox)",
+    )
+    parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default=default,
+        help="fills the servers the roles need (default: custom)",
+    )
+    parser.add_argument(
+        "--role",
+        action="append",
+        choices=ROLES,
+        default=default,
+        help="what the account is for (repeat for several; default: mailbox)",
+    )
+    for proto, port in (("imap", 993), ("smtp", 587)):
+        parser.add_argument(
+            f"--{proto}",
+            metavar="HOST[:PORT]",
+            default=default,
+            help=f"{proto.upper()} server (default port {port}); 'none' removes it",
+        )
+        parser.add_argument(
+            f"--{proto}-security",
+            choices=SECURITY,
+            default=default,
+            help="tls (implicit, 993/465), starttls (587/143) or none; default: from the port",
+        )
+    parser.add_argument("--username", default=default, help="login (default: the address)")
+    parser.add_argument(
+        "--auth",
+        choices=["password", "app-password", "oauth"],
+        default=default,
+        help="how the account logs in (default: password)",
+    )
+    parser.add_argument("--notes", default=default, help="free text")
+    parser.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin (else a masked prompt asks)",
+    )
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``accounts`` and its subcommands."""
+    accounts = commands.add_parser(
+        "accounts",
+        help="the migration's mailboxes and service accounts (secrets in the OS keyring)",
+        description="Accounts of the workspace. Passwords go to the OS keyring only.",
+    )
+    sub = accounts.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ws = workspace_option()
+
+    listing = sub.add_parser("list", parents=[ws], help="every account, with keyring status")
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    show = sub.add_parser("show", parents=[ws], help="one account and its last probes")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+
+    add = sub.add_parser("add", parents=[ws], help="create an account")
+    add.add_argument("name", help="a short name: letters, digits, . _ -")
+    _account_fields(add, editing=False)
+    add.add_argument("--no-password", action="store_true", help="store no password now")
+
+    edit = sub.add_parser("edit", parents=[ws], help="change an account")
+    edit.add_argument("name")
+    edit.add_argument("--rename", help="new name (its keyring entries stay with it)")
+    _account_fields(edit, editing=True)
+    edit.add_argument(
+        "--set-password", action="store_true", help="store a new password in the keyring"
+    )
+
+    remove = sub.add_parser("remove", parents=[ws], help="delete an account and its secrets")
+    remove.add_argument("name")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    env = sub.add_parser(
+        "import-env",
+        parents=[ws],
+        help="create accounts from a .env file and move its passwords to the keyring",
+    )
+    env.add_argument("file", type=Path)
+    env.add_argument(
+        "--side",
+        choices=["source", "target", "service"],
+        default="service",
+        help="side of the created accounts (default service)",
+    )
+    env.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="then replace each password line in the file by a comment saying where it went",
+    )
+    env.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
+    env.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    csv = sub.add_parser(
+        "import-csv",
+        parents=[ws],
+        help="create source accounts from Microsoft's IMAP migration CSV",
+    )
+    csv.add_argument("file", type=Path)
+    csv.add_argument(
+        "--provider", choices=PROVIDERS, default="gmail", help="source provider (default gmail)"
+    )
+    csv.add_argument("--imap", metavar="HOST[:PORT]", help="source IMAP server (custom provider)")
+    csv.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
+    csv.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    sub.add_parser("keyring", parents=[ws], help="the keyring backend in use and its state")
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    """The workspace the arguments name (``--workspace``) or the default one."""
+    from workspace.session import Workspace
+
+    return Workspace.open(getattr(args, "workspace", None))
+
+
+def _endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
+    from mxpilot.probe_command import parse_host_port
+    from probes.model import Security
+    from workspace.account import MailEndpoint
+
+    if text.strip().lower() == "none":
+        return None
+    host, port = parse_host_port(text)
+    tls_port, starttls_port = (993, 143) if protocol == "imap" else (465, 587)
+    if port is None:
+        port = starttls_port if security in ("starttls", "none") else tls_port
+        if protocol == "smtp" and security is None:
+            port = 587
+    if security is None:
+        security = "tls" if port in (993, 465) else "starttls"
+    return MailEndpoint(host, port, Security(security))
+
+
+def _ask_secret(args: argparse.Namespace, name: str, required: bool) -> str | None:
+    if args.password_stdin:
+        secret = sys.stdin.readline().rstrip("\r\n")
+        if not secret:
+            raise UsageError("empty password on stdin")
+        return secret
+    if sys.stdin.isatty():
+        secret = getpass.getpass(f"Password for {name} (stored in the OS keyring; empty: none): ")
+        if not secret and required:
+            raise UsageError("empty password")
+        return secret or None
+    if required:
+        raise UsageError("no terminal to ask the password: pipe it with --password-stdin")
+    return None
+
+
+def _apply_fields(account: Account, args: argparse.Namespace) -> Account:
+    from workspace.account import AccountRole, AuthKind, Side
+
+    values = vars(args)
+    changes: dict[str, Any] = {}
+    if values.get("address") is not None:
+        changes["address"] = values["address"]
+    if values.get("side") is not None:
+        changes["side"] = Side(values["side"])
+    if values.get("provider") is not None:
+        changes["provider"] = values["provider"]
+    if values.get("role") is not None:
+        changes["roles"] = tuple(AccountRole(r) for r in values["role"])
+    for proto in ("imap", "smtp"):
+        security = values.get(f"{proto}_security")
+        if values.get(proto) is not None:
+            changes[proto] = _endpoint(values[proto], security, proto)
+        elif security is not None:
+            current = getattr(account, proto)
+            if current is None:
+                raise UsageError(f"--{proto}-security needs an {proto.upper()} server (--{proto})")
+            changes[proto] = replace(current, security=_security(security))
+    if values.get("username") is not None:
+        changes["username"] = values["username"]
+    if values.get("auth") is not None:
+        changes["auth"] = AuthKind(values["auth"])
+    if values.get("notes") is not None:
+        changes["notes"] = values["notes"]
+    return replace(account, **changes)
+
+
+def _security(value: str) -> Any:
+    from probes.model import Security
+
+    return Security(value)
+
+
+def run_accounts_command(args: argparse.Namespace) -> int:
+    """Run ``mxpilot accounts ...`` and return the exit code."""
+    with open_workspace(args) as ws:
+        handler = {
+            "list": _list,
+            "show": _show,
+            "add": _add,
+            "edit": _edit,
+            "remove": _remove,
+            "import-env": _import_env,
+            "import-csv": _import_csv,
+            "keyring": _keyring,
+        }[args.action]
+        return handler(ws, args)
+
+
+def _keyring(ws: Workspace, args: argparse.Namespace) -> int:
+    status = ws.secrets.status()
+    print(status.describe())
+    return EXIT_OK if status.ready else EXIT_FAILED
+
+
+def account_view(ws: Workspace, account: Account) -> dict[str, Any]:
+    """A JSON-ready view of an account (no secret: only whether one is stored)."""
+    last = ws.history.recent(1, account.name)
+    return {
+        "name": account.name,
+        "address": account.address,
+        "side": account.side.value,
+        "provider": account.provider,
+        "roles": [r.value for r in account.roles],
+        "imap": account.imap.label if account.imap else None,
+        "smtp": account.smtp.label if account.smtp else None,
+        "username": account.login,
+        "auth": account.auth.value,
+        "notes": account.notes,
+        "extra": account.extra,
+        "secret": ws.accounts.secret_state(account).value,
+        "last_probe": {"status": last[0].status, "at": last[0].started_at} if last else None,
+    }
+
+
+def _list(ws: Workspace, args: argparse.Namespace) -> int:
+    accounts = ws.accounts.list()
+    status = ws.secrets.status()
+    if args.json:
+        payload = {
+            "workspace": str(ws.path),
+            "keyring": {"backend": status.name, "state": status.state.value},
+            "accounts": [account_view(ws, a) for a in accounts],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"workspace: {ws.path}", highlight=False)
+    console.print(status.describe(), highlight=False)
+    if not accounts:
+        console.print("No accounts yet: 'mxpilot accounts add' or 'mxpilot accounts import-env'.")
+        return EXIT_OK
+    table = Table()
+    for column in (
+        "Name",
+        "Address",
+        "Side",
+        "Roles",
+        "Provider",
+        "Servers",
+        "Auth",
+        "Secret",
+        "Last probe",
+    ):
+        table.add_column(column)
+    for account in accounts:
+        view = account_view(ws, account)
+        servers = "\n".join(f"{p} {view[p]}" for p in ("imap", "smtp") if view[p])
+        last = view["last_probe"]
+        table.add_row(
+            account.name,
+            account.address,
+            view["side"],
+            ", ".join(view["roles"]),
+            account.provider,
+            servers,
+            view["auth"],
+            view["secret"],
+            f"{last['status']} {last['at']}" if last else "—",
+        )
+    console.print(table)
+    return EXIT_OK
+
+
+def _show(ws: Workspace, args: argparse.Namespace) -> int:
+    account = ws.accounts.get(args.name)
+    view = account_view(ws, account)
+    runs = ws.history.recent(10, account.name)
+    view["history"] = [
+        {
+            "id": r.id,
+            "at": r.started_at,
+            "status": r.status,
+            "subject": r.subject,
+            "summary": r.summary,
+        }
+        for r in runs
+    ]
+    if args.json:
+        print(json.dumps(view, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for key in (
+        "name",
+        "address",
+        "side",
+        "provider",
+        "roles",
+        "imap",
+        "smtp",
+        "username",
+        "auth",
+        "secret",
+        "notes",
+    ):
+        value = view[key]
+        if isinstance(value, list):
+            value = ", ".join(value)
+        print(f"{key:>9}: {value if value else '—'}")
+    for key, value in account.extra.items():
+        print(f"{key:>9}: {value}")
+    for run in view["history"]:
+        print(f"  #{run['id']} {run['at']} {run['status']:5} {run['subject']}: {run['summary']}")
+    return EXIT_OK
+
+
+def _add(ws: Workspace, args: argparse.Namespace) -> int:
+    from workspace.account import Account, AuthKind, validate, with_preset_endpoints
+
+    if args.address is None:
+        raise UsageError("accounts add needs --address")
+    account = Account(name=args.name, address=args.address, provider=args.provider or "custom")
+    account = _apply_fields(account, args)
+    account = with_preset_endpoints(account)
+    validate(replace(account, uid="check"))
+    secret = None
+    if account.auth is not AuthKind.OAUTH and not args.no_password:
+        if args.password_stdin or sys.stdin.isatty():
+            ws.secrets.require_ready()
+        secret = _ask_secret(args, account.name, required=False)
+    created = ws.accounts.add(account, secret)
+    where = "password stored in the OS keyring" if secret else "no password stored"
+    print(f"account {created.name} created ({where})")
+    return EXIT_OK
+
+
+def _edit(ws: Workspace, args: argparse.Namespace) -> int:
+    account = ws.accounts.get(args.name)
+    changed = _apply_fields(account, args)
+    if args.rename:
+        changed = replace(changed, name=args.rename)
+    if changed != account:
+        changed = ws.accounts.update(changed)
+        print(f"account {changed.name} updated")
+    if args.set_password or args.password_stdin:
+        ws.secrets.require_ready()
+        secret = _ask_secret(args, changed.name, required=True)
+        assert secret is not None
+        ws.accounts.set_secret(changed, secret)
+        print(f"password of {changed.name} stored in the OS keyring")
+    elif changed == account:
+        print("nothing to change")
+    return EXIT_OK
+
+
+def _confirm(args: argparse.Namespace, question: str) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} — no terminal to ask: add --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "s", "si", "sí")
+
+
+def _remove(ws: Workspace, args: argparse.Namespace) -> int:
+    account = ws.accounts.get(args.name)
+    if not _confirm(args, f"Delete {account.name} and its secrets from the keyring?"):
+        print("nothing deleted")
+        return EXIT_OK
+    ws.accounts.remove(account.name)
+    print(f"account {account.name} deleted, with its keyring entries")
+    return EXIT_OK
+
+
+def _import_env(ws: Workspace, args: argparse.Namespace) -> int:
+    from workspace.dotenv import read_env
+    from workspace.envimport import plan_env_import, rewrite_env
+
+    from workspace.account import Side
+    from workspace.accounts import NewAccount
+
+    try:
+        env = read_env(args.file)
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    plan = plan_env_import(
+        env, path=args.file, side=Side(args.side), existing_names=ws.accounts.names()
+    )
+    for problem in plan.problems:
+        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not plan.ok:
+        print("nothing imported: fix the lines above first", file=sys.stderr)
+        return EXIT_FAILED
+    if not plan.accounts:
+        print(f"no mail settings recognised in {args.file}")
+        return EXIT_FAILED
+    print("\n".join(plan.preview_lines()))
+    if args.dry_run:
+        return EXIT_OK
+    if any(p.secret for p in plan.accounts):
+        ws.secrets.require_ready()
+    if not _confirm(args, f"Create {len(plan.accounts)} account(s)?"):
+        print("nothing imported")
+        return EXIT_OK
+    created = ws.accounts.add_many([NewAccount(p.account, p.secret) for p in plan.accounts])
+    names = {p.account.name: made.name for p, made in zip(plan.accounts, created, strict=True)}
+    print(f"{len(created)} account(s) created; passwords moved to the OS keyring")
+    if args.rewrite:
+        moved = {
+            entry.key: f'keyring service "mxpilot", account "{names[planned.account.name]}"'
+            for planned in plan.accounts
+            if planned.secret
+            for entry in planned.secret_keys
+        }
+        if moved:
+            rewrite_env(args.file, env, moved)
+            print(f"{args.file}: {len(moved)} secret line(s) replaced by a comment")
+    return EXIT_OK
+
+
+def _import_csv(ws: Workspace, args: argparse.Namespace) -> int:
+    from workspace.accounts import NewAccount
+    from workspace.migration_csv import plan_csv_accounts, read_migration_csv
+
+    try:
+        parsed = read_migration_csv(args.file)
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    for problem in parsed.problems:
+        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    imap = _endpoint(args.imap, None, "imap") if args.imap else None
+    if args.provider == "custom" and imap is None:
+        raise UsageError("--provider custom needs --imap HOST[:PORT]")
+    planned = plan_csv_accounts(
+        parsed, provider=args.provider, existing_names=ws.accounts.names(), imap=imap
+    )
+    for account, _ in planned:
+        endpoint = account.imap.label if account.imap else "—"
+        print(
+            f"create source account {account.name} <{account.address}> IMAP {endpoint}; "
+            "password -> keyring"
+        )
+    if parsed.problems:
+        print(
+            f"{len(parsed.problems)} bad row(s) not imported; {len(planned)} good row(s)",
+            file=sys.stderr,
+        )
+    if not planned or args.dry_run:
+        return EXIT_FAILED if parsed.problems or not planned else EXIT_OK
+    ws.secrets.require_ready()
+    if not _confirm(args, f"Create {len(planned)} source account(s)?"):
+        print("nothing imported")
+        return EXIT_OK
+    ws.accounts.add_many([NewAccount(account, secret) for account, secret in planned])
+    print(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
+    return EXIT_FAILED if parsed.problems else EXIT_OK

@@ -1,0 +1,355 @@
+"""``mxpilot checklist``: create, walk, tick, verify and report a migration checklist."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mxpilot.cli import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_connection_options,
+    workspace_option,
+)
+
+if TYPE_CHECKING:
+    from workspace.checklist_model import Checklist, ChecklistItem
+    from workspace.session import Workspace
+
+STATES = ("done", "open", "skipped", "blocked")
+MARKS = {
+    "verified": "[green]✔ verified[/]",
+    "done": "[green]✓ done[/]",
+    "skipped": "[dim]– skipped[/]",
+    "blocked": "[red]⛔ blocked[/]",
+    "regressed": "[bold red]⚠ regressed[/]",
+    "open": "☐ open",
+}
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``checklist`` and its subcommands."""
+    checklist = commands.add_parser(
+        "checklist",
+        help="the migration checklist: tick items by hand or by passing checks",
+        description="Walk the Gmail to Microsoft 365 checklist, with evidence.",
+    )
+    sub = checklist.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ws = workspace_option()
+    which = argparse.ArgumentParser(add_help=False)
+    which.add_argument("--checklist", help="checklist name (default: the newest)")
+
+    new = sub.add_parser("new", parents=[ws], help="start a checklist from a template")
+    new.add_argument("--domain", required=True, help="the domain being migrated")
+    new.add_argument("--template", default="gmail-to-m365", help="template id (see templates)")
+    new.add_argument("--lang", choices=["en", "es"], default=None, help="language of the items")
+    new.add_argument("--name", help="checklist name (default: the domain)")
+    new.add_argument(
+        "--tenant", default="", help="Microsoft 365 tenant, e.g. contoso.onmicrosoft.com"
+    )
+
+    sub.add_parser("list", parents=[ws], help="the workspace's checklists")
+    sub.add_parser("templates", parents=[ws], help="the templates shipped with mxpilot")
+
+    show = sub.add_parser("show", parents=[ws, which], help="progress, or one item in full")
+    show.add_argument("item", nargs="?", help="an item id: its help, commands, evidence, log")
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+
+    check = sub.add_parser("check", parents=[ws, which], help="tick items by hand (or reopen)")
+    check.add_argument("items", nargs="+", metavar="ITEM")
+    check.add_argument("--state", choices=STATES, default="done", help="default done")
+    check.add_argument("--note", help="also set the note")
+    check.add_argument("--by", help="who did it (default: your login)")
+
+    note = sub.add_parser("note", parents=[ws, which], help="set an item's note")
+    note.add_argument("item")
+    note.add_argument("text", help="the note ('' clears it)")
+    note.add_argument("--by", help="who writes it (default: your login)")
+
+    verify = sub.add_parser(
+        "verify",
+        parents=[ws, which],
+        help="run the checks behind items (probes with keyring passwords, DNS audits)",
+    )
+    verify.add_argument("items", nargs="*", metavar="ITEM", help="default: every item with a check")
+    add_connection_options(verify)
+    verify.add_argument("--https-port", type=int, default=443, help=argparse.SUPPRESS)
+    verify.add_argument("--json", action="store_true", help="machine-readable output")
+
+    report = sub.add_parser("report", parents=[ws, which], help="Markdown or HTML report")
+    report.add_argument("--format", choices=["markdown", "html"], default="markdown")
+    report.add_argument("--output", "-o", type=Path, help="write to this file (default stdout)")
+
+
+def _open(args: argparse.Namespace) -> Workspace:
+    from mxpilot.accounts_command import open_workspace
+
+    return open_workspace(args)
+
+
+def run_checklist_command(args: argparse.Namespace) -> int:
+    """Run ``mxpilot checklist ...`` and return the exit code."""
+    if args.action == "templates":
+        return _templates()
+    with _open(args) as ws:
+        handler = {
+            "new": _new,
+            "list": _list,
+            "show": _show,
+            "check": _check,
+            "note": _note,
+            "verify": _verify,
+            "report": _report,
+        }[args.action]
+        return handler(ws, args)
+
+
+def _templates() -> int:
+    from workspace.checklist_template import available_templates, load_template
+
+    for template_id in available_templates():
+        en, es = load_template(template_id, "en"), load_template(template_id, "es")
+        print(f"{template_id}: {en.title} / {es.title} ({len(en.items)} items)")
+    return EXIT_OK
+
+
+def mailbox_values(ws: Workspace, checklist: Checklist) -> dict[str, str]:
+    """Placeholder values: the domain, and the first target and source mailboxes."""
+    from workspace.account import Side
+
+    accounts = ws.accounts.list()
+    target = next((a.address for a in accounts if a.side is Side.TARGET), "")
+    target = target or next(
+        (a.address for a in accounts if a.side is Side.SERVICE and a.provider == "office365"), ""
+    )
+    source = next((a.address for a in accounts if a.side is Side.SOURCE), "")
+    return checklist.values(target, source)
+
+
+def _new(ws: Workspace, args: argparse.Namespace) -> int:
+    lang = args.lang or "en"
+    created = ws.checklists.create(
+        args.domain, template=args.template, lang=lang, name=args.name, tenant=args.tenant
+    )
+    print(f"checklist {created.name} created: {created.title}, {len(created.items)} items ({lang})")
+    return EXIT_OK
+
+
+def _list(ws: Workspace, args: argparse.Namespace) -> int:
+    names = ws.checklists.names()
+    if not names:
+        print("No checklist yet: 'mxpilot checklist new --domain example.com'.")
+    for name in names:
+        c = ws.checklists.get(name)
+        print(f"{c.name}: {c.title} for {c.domain} — {c.finished}/{len(c.items)} done")
+    return EXIT_OK
+
+
+def item_view(item: ChecklistItem) -> dict[str, Any]:
+    """A JSON-ready view of an item."""
+
+    def check_view(check: Any) -> dict[str, Any] | None:
+        if check is None:
+            return None
+        return {
+            "at": check.at,
+            "status": check.status,
+            "summary": check.summary,
+            "runs": list(check.run_ids),
+        }
+
+    return {
+        "id": item.item_id,
+        "phase": item.phase_id,
+        "title": item.title,
+        "state": item.state.value,
+        "status": item.status_label,
+        "verified": item.verified,
+        "regressed": item.regressed,
+        "changed_at": item.changed_at,
+        "changed_by": item.changed_by,
+        "note": item.note,
+        "check": item.check.to_dict() if item.check else None,
+        "evidence": check_view(item.evidence),
+        "last_check": check_view(item.last_check),
+    }
+
+
+def _show(ws: Workspace, args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.markup import escape
+
+    checklist = ws.checklists.get(args.checklist)
+    if args.item:
+        return _show_item(ws, checklist, args)
+    if args.json:
+        payload = {
+            "name": checklist.name,
+            "title": checklist.title,
+            "domain": checklist.domain,
+            "lang": checklist.lang,
+            "done": checklist.finished,
+            "total": len(checklist.items),
+            "items": [item_view(i) for i in checklist.items],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    console = Console()
+    console.print(
+        f"[bold]{escape(checklist.title)}[/] — {escape(checklist.domain)} "
+        f"({checklist.finished}/{len(checklist.items)} done)"
+    )
+    for phase in checklist.phases():
+        bar_done = round(20 * phase.finished / phase.total) if phase.total else 20
+        console.print(
+            f"\n[bold]{escape(phase.title)}[/]  {'█' * bar_done}{'░' * (20 - bar_done)} "
+            f"{phase.finished}/{phase.total}"
+        )
+        for item in phase.items:
+            auto = " [dim](auto)[/]" if item.check else ""
+            who = (
+                f" [dim]{item.changed_at} {escape(item.changed_by or '')}[/]"
+                if item.changed_at
+                else ""
+            )
+            console.print(
+                f"  {MARKS[item.status_label]:<22} {escape(item.title)}{auto} "
+                f"[dim]{item.item_id}[/]{who}"
+            )
+            if item.note:
+                console.print(f"      [italic]{escape(item.note)}[/]")
+    return EXIT_OK
+
+
+def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) -> int:
+    item = checklist.item(args.item)
+    if args.json:
+        view = item_view(item)
+        view["events"] = [
+            {"at": e.at, "by": e.actor, "action": e.action, "detail": e.detail}
+            for e in ws.checklists.events(checklist, item.item_id)
+        ]
+        print(json.dumps(view, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    from workspace.checklist_template import RemediationCommand
+
+    values = mailbox_values(ws, checklist)
+    print(f"{item.title}  [{item.item_id}]  {item.status_label}")
+    print(f"phase: {item.phase_title}")
+    help_text = RemediationCommand("text", item.help).render(values).command
+    print(f"\n{help_text}\n")
+    if item.check:
+        print(f"automatic check: {item.check.label(checklist.lang)}")
+    for command in item.commands:
+        rendered = command.render(values)
+        print(f"\n  # {rendered.note}" if rendered.note else "")
+        print(f"  {rendered.shell}> {rendered.command}")
+    if item.note:
+        print(f"\nnote: {item.note}")
+    for label, check in (("evidence", item.evidence), ("last check", item.last_check)):
+        if check is not None:
+            runs = ", ".join(f"#{r}" for r in check.run_ids)
+            print(f"{label}: {check.at} {check.status} — {check.summary} (runs {runs})")
+    events = ws.checklists.events(checklist, item.item_id)
+    if events:
+        print("\nlog:")
+        for event in events:
+            print(f"  {event.at} {event.actor}: {event.action} {event.detail}".rstrip())
+    return EXIT_OK
+
+
+def _check(ws: Workspace, args: argparse.Namespace) -> int:
+    from workspace.checklist_model import ItemState
+
+    checklist = ws.checklists.get(args.checklist)
+    for item_id in args.items:
+        checklist.item(item_id)  # every id valid before anything changes
+    for item_id in args.items:
+        item = ws.checklists.set_state(
+            checklist, item_id, ItemState(args.state), actor=args.by, note=args.note
+        )
+        print(f"{item.item_id}: {item.status_label}")
+    return EXIT_OK
+
+
+def _note(ws: Workspace, args: argparse.Namespace) -> int:
+    checklist = ws.checklists.get(args.checklist)
+    item = ws.checklists.set_note(checklist, args.item, args.text, actor=args.by)
+    print(f"{item.item_id}: note {'saved' if item.note else 'cleared'}")
+    return EXIT_OK
+
+
+def _verify(ws: Workspace, args: argparse.Namespace) -> int:
+    from mxpilot.probe_command import _options
+    from probes.dnsclient import client_for
+    from probes.model import Status
+    from probes.stscheck import HttpsOptions
+    from probes.tlsinfo import TlsSettings
+    from workspace.verification import ChecklistVerifier
+
+    options = _options(args)
+    checklist = ws.checklists.get(args.checklist)
+    verify: object = True
+    if args.ca_file is not None:
+        verify = TlsSettings(ca_file=args.ca_file).verifying_context()
+    https = HttpsOptions(verify=verify, timeout=args.timeout, port=args.https_port)  # type: ignore[arg-type]
+    verifier = ChecklistVerifier(
+        ws, options, client_for(options.nameserver, min(args.timeout, 10.0)), https
+    )
+    items = verifier.items_to_check(checklist, args.items)
+    if not items:
+        print("no item of this checklist has an automatic check")
+        return EXIT_OK
+    print(f"verifying {len(items)} item(s)…", file=sys.stderr)
+    outcomes = asyncio.run(verifier.run(checklist, args.items))
+    if args.json:
+        payload = [
+            {"item": o.item_id, "status": o.status.value, "summary": o.summary, "runs": o.run_ids}
+            for o in outcomes
+        ]
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        after = ws.checklists.get(checklist.name)
+        for outcome in outcomes:
+            item = after.item(outcome.item_id)
+            print(
+                f"{outcome.status.value.upper():7} {item.item_id}: {item.status_label} — "
+                f"{outcome.summary}"
+            )
+    return EXIT_FAILED if any(o.status is Status.FAIL for o in outcomes) else EXIT_OK
+
+
+def _report(ws: Workspace, args: argparse.Namespace) -> int:
+    from workspace.report import ChecklistReport
+
+    checklist = ws.checklists.get(args.checklist)
+    report = ChecklistReport(checklist, ws.history, mailbox_values(ws, checklist))
+    text = report.html() if args.format == "html" else report.markdown()
+    if args.output is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        write_atomically(args.output, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    print(f"report written to {args.output}")
+    return EXIT_OK
+
+
+def write_atomically(target: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``target``, then rename it over."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
