@@ -411,11 +411,10 @@ def _remove(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _import_env(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.dotenv import read_env
-    from workspace.envimport import plan_env_import, rewrite_env
-
     from workspace.account import Side
     from workspace.accounts import NewAccount
+    from workspace.dotenv import read_env
+    from workspace.envimport import plan_env_import, rewrite_env
 
     try:
         env = read_env(args.file)

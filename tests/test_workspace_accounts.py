@@ -208,7 +208,9 @@ def test_newer_or_foreign_files_are_refused_clearly(tmp_path: Path) -> None:
         Store(junk)
 
 
-def test_directory_workspace_path_means_the_file_inside(tmp_path: Path, memory_keyring: Any) -> None:
+def test_directory_workspace_path_means_the_file_inside(
+    tmp_path: Path, memory_keyring: Any
+) -> None:
     with Workspace.open(tmp_path) as ws:
         assert ws.path == tmp_path / "workspace.sqlite3"
 
@@ -224,7 +226,8 @@ def test_plan_targets_from_an_account() -> None:
     assert targets[0].credentials is not None and targets[0].credentials.username == account.address
     assert SECRET not in repr(targets)
     oauth = replace(account, auth=AuthKind.OAUTH)
-    assert account_targets(oauth, "token", protocols=[Protocol.SMTP])[0].credentials.method.value == "xoauth2"  # type: ignore[union-attr]
+    (smtp,) = account_targets(oauth, "token", protocols=[Protocol.SMTP])
+    assert smtp.credentials is not None and smtp.credentials.method.value == "xoauth2"
     assert all(t.credentials is None for t in account_targets(account, SECRET, login=False))
 
 

@@ -114,7 +114,7 @@ class AccountBook:
         self.store = store
         self.secrets = secrets
 
-    def list(self) -> list[Account]:  # noqa: A003
+    def list(self) -> list[Account]:
         """Every account, by side then name."""
         rows = self.store.query("SELECT * FROM accounts ORDER BY side, name COLLATE NOCASE")
         return [_from_row(row) for row in rows]
