@@ -154,7 +154,11 @@ def _endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | 
 
     if text.strip().lower() == "none":
         return None
-    host, port = parse_host_port(text)
+    host, sep, digits = text.strip().rpartition(":")
+    if sep and digits.isdigit() and "]" not in digits and ":" not in host:
+        port: int | None = int(digits)  # out of range: validation names the field
+    else:
+        host, port = parse_host_port(text)
     tls_port, starttls_port = (993, 143) if protocol == "imap" else (465, 587)
     if port is None:
         port = starttls_port if security in ("starttls", "none") else tls_port

@@ -133,6 +133,8 @@ def preset_endpoints(provider: str) -> tuple[MailEndpoint | None, MailEndpoint |
         return None, None
     imap = smtp = None
     for endpoint in chosen.endpoints:
+        if not endpoint.host:  # the custom preset names roles, not servers
+            continue
         if endpoint.role is Role.IMAPS:
             imap = MailEndpoint(endpoint.host, endpoint.port, endpoint.security)
         elif endpoint.role is Role.SUBMISSION:

@@ -1,0 +1,225 @@
+"""``mxpilot accounts`` and ``mxpilot checklist`` as a user runs them (in-memory keyring)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from mxpilot.cli import main
+from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER
+from tests.lab.certs import LabCertificates
+from tests.lab.dns_server import DnsLab
+from tests.lab.dns_zones import full_lab
+from tests.lab.memory_keyring import MemoryKeyring
+from tests.lab.smtp import SmtpLabServer
+from workspace.secrets import SERVICE
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def mx(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Run:
+    """Run ``mxpilot --workspace TMP ...`` in-process; returns (exit code, stdout, stderr)."""
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+
+    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["--workspace", str(workspace), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def zones() -> Iterator[DnsLab]:
+    lab = DnsLab()
+    full_lab(lab)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
+def accounts(mx: Run) -> dict[str, Any]:
+    code, out, _ = mx("accounts", "list", "--json")
+    assert code == 0
+    return {a["name"]: a for a in json.loads(out)["accounts"]}
+
+
+def test_add_edit_remove_with_the_secret_in_the_keyring(
+    mx: Run, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    code, out, err = mx(
+        "accounts", "add", "controloc", "--address", "controloc@hotelsales.cl",
+        "--provider", "office365", "--side", "service",
+        "--role", "monitoring", "--role", "sender", "--role", "order-inbox",
+        "--password-stdin", stdin="K0ntr0l!OC#2025$Sys\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "password stored in the OS keyring" in out
+    listed = accounts(mx)["controloc"]
+    assert listed["imap"] == "outlook.office365.com:993 tls"
+    assert listed["smtp"] == "smtp.office365.com:587 starttls"
+    assert listed["roles"] == ["monitoring", "sender", "order-inbox"]
+    assert listed["secret"] == "stored"
+    assert list(memory_keyring.entries.values()) == ["K0ntr0l!OC#2025$Sys"]
+
+    code, out, err = mx(
+        "accounts", "edit", "controloc", "--rename", "oc", "--smtp", "smtp.office365.com:465",
+        "--notes", "sistema de OC",
+    )  # fmt: skip
+    assert code == 0, err
+    edited = accounts(mx)["oc"]
+    assert edited["smtp"] == "smtp.office365.com:465 tls" and edited["secret"] == "stored"
+    code, _, err = mx("accounts", "edit", "oc", "--set-password", "--password-stdin", stdin="n3w\n")
+    assert code == 0, err
+    assert list(memory_keyring.entries.values()) == ["n3w"]
+
+    code, _, err = mx("accounts", "remove", "oc")
+    assert code == 2 and "--yes" in err
+    code, out, _ = mx("accounts", "remove", "oc", "--yes")
+    assert code == 0 and "deleted" in out
+    assert accounts(mx) == {} and memory_keyring.entries == {}
+    assert not any(b"n3w" in p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+
+
+def test_bad_input_is_a_clear_message_and_exit_2(mx: Run) -> None:
+    code, _, err = mx("accounts", "add", "x", "--address", "nope", "--imap", "imap.x.com:99999")
+    assert code == 2
+    assert "address: 'nope' is not an e-mail address" in err
+    assert "out of range" in err and "Traceback" not in err
+    code, _, err = mx("accounts", "add", "app", "--address", "a@b.cl", "--role", "sender")
+    assert code == 2 and "smtp-host" in err and "SMTP server" in err
+    code, _, err = mx("accounts", "show", "ghost")
+    assert code == 2 and "no account named 'ghost'" in err
+    code, _, err = mx("checklist", "show")
+    assert code == 2 and "checklist new" in err
+
+
+def test_a_missing_keyring_refuses_and_says_how_to_get_one(
+    mx: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    code, out, _ = mx("accounts", "keyring")
+    assert code == 1 and "no keyring available" in out and "gnome-keyring" in out
+    code, _, err = mx(
+        "accounts", "add", "a", "--address", "a@b.cl", "--provider", "office365",
+        "--password-stdin", stdin="secret-pw\n",
+    )  # fmt: skip
+    assert code == 1 and "refusing to store a secret" in err
+    assert accounts(mx) == {}
+
+
+def test_import_csv_reports_bad_rows_and_imports_good_ones(
+    mx: Run, memory_keyring: MemoryKeyring, tmp_path: Path
+) -> None:
+    csv = tmp_path / "batch.csv"
+    csv.write_bytes(
+        "\ufeffEmailAddress,UserName,Password\r\n"
+        "ana@hotelsales.cl,ana.hs@gmail.com,abcdefghijklmnop\r\n"
+        "broken-address,luis@gmail.com,pw2\r\n"
+        "luis@hotelsales.cl,luis.hs@gmail.com,\r\n".encode()
+    )
+    code, out, err = mx("accounts", "import-csv", str(csv), "--yes")
+    assert code == 1
+    assert "batch.csv:3:" in err and "batch.csv:4:" in err
+    assert "pw2" not in err
+    assert "1 account(s) created" in out
+    (created,) = accounts(mx).values()
+    assert created["address"] == "ana.hs@gmail.com" and created["side"] == "source"
+    assert created["imap"] == "imap.gmail.com:993 tls" and created["auth"] == "app-password"
+    assert list(memory_keyring.entries.values()) == ["abcdefghijklmnop"]
+
+
+def test_checklist_walk_through(mx: Run, tmp_path: Path) -> None:
+    code, out, err = mx("checklist", "new", "--domain", "hotelsales.cl", "--lang", "es")
+    assert code == 0, err
+    assert "45 items" in out or "items (es)" in out
+    code, out, _ = mx("checklist", "show", "--json")
+    shown = json.loads(out)
+    assert shown["lang"] == "es" and shown["done"] == 0
+    first = shown["items"][0]["id"]
+    code, out, err = mx("checklist", "check", first, "--by", "ana", "--note", "licencia OK")
+    assert code == 0, err
+    code, out, _ = mx("checklist", "show", first, "--json")
+    item = json.loads(out)
+    assert item["state"] == "done" and item["changed_by"] == "ana" and item["note"] == "licencia OK"
+    assert [e["action"] for e in item["events"]] == ["done", "note"]
+    code, _, err = mx("checklist", "check", "no-such-thing")
+    assert code == 2 and "no item" in err
+    code, out, _ = mx("checklist", "show")
+    assert "1/" in out and "licencia OK" in out
+    report = tmp_path / "informe.md"
+    code, out, err = mx("checklist", "report", "--output", str(report))
+    assert code == 0, err
+    text = report.read_text(encoding="utf-8")
+    assert "hotelsales.cl" in text and "licencia OK" in text and "Avance" in text
+    code, out, _ = mx("checklist", "report", "--format", "html")
+    assert out.startswith("<!DOCTYPE html>")
+
+
+def test_probe_account_and_verify_against_the_lab(
+    mx: Run,
+    smtp_server: Callable[..., SmtpLabServer],
+    dovecot: Any,
+    lab_certs: LabCertificates,
+    zones: DnsLab,
+) -> None:
+    smtp = smtp_server("starttls")
+    code, _, err = mx(
+        "accounts", "add", "sender", "--address", LAB_USER, "--side", "target",
+        "--provider", "office365", "--role", "sender",
+        "--smtp", f"127.0.0.1:{smtp.port}", "--smtp-security", "starttls",
+        "--password-stdin", stdin=LAB_PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    imap_user = "imap@lab.test"
+    code, _, err = mx(
+        "accounts", "add", "reader", "--address", imap_user, "--side", "target",
+        "--role", "monitoring", "--role", "order-inbox", "--imap", f"127.0.0.1:{dovecot.imaps_port}",
+        "--password-stdin", stdin=IMAP_USERS[imap_user] + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    ca = ["--ca-file", str(lab_certs.ca_pem), "--timeout", "3"]
+    code, out, err = mx("probe", "--account", "sender", "--json", *ca)
+    assert code == 0, err
+    (probe,) = json.loads(out)["probes"]
+    assert probe["status"] == "pass" and probe["target"]["username"] == LAB_USER
+    assert LAB_PASSWORD not in out
+    code, out, _ = mx("accounts", "show", "sender", "--json")
+    assert json.loads(out)["history"][0]["status"] == "pass"
+
+    mx("checklist", "new", "--domain", "m365.lab.test", "--tenant", "labtenant")
+    code, out, err = mx(
+        "checklist", "verify", "--json", "--nameserver", f"127.0.0.1:{zones.port}", *ca
+    )
+    verdicts = {o["item"]: o for o in json.loads(out)}
+    assert code == 1  # Gmail-era checks fail on a domain already on Microsoft 365
+    code, out, _ = mx("checklist", "show", "--json")
+    items = {i["id"]: i for i in json.loads(out)["items"]}
+    smtp_items = [
+        i for i in items.values()
+        if i["check"] and i["check"].get("protocol") == "smtp" and i["check"].get("side") == "target"
+    ]  # fmt: skip
+    assert smtp_items
+    for item in smtp_items:
+        assert item["status"] == "verified", verdicts[item["id"]]["summary"]
+    mx_item = next(
+        i for i in items.values()
+        if i["check"] and i["check"].get("record") == "mx" and i["check"].get("profile") == "office365"
+    )  # fmt: skip
+    assert mx_item["status"] == "verified" and mx_item["evidence"]["runs"]
