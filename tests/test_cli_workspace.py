@@ -20,7 +20,6 @@ from tests.lab.dns_server import DnsLab
 from tests.lab.dns_zones import full_lab
 from tests.lab.memory_keyring import MemoryKeyring
 from tests.lab.smtp import SmtpLabServer
-from workspace.secrets import SERVICE
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -58,6 +57,14 @@ def accounts(mx: Run) -> dict[str, Any]:
     code, out, _ = mx("accounts", "list", "--json")
     assert code == 0
     return {a["name"]: a for a in json.loads(out)["accounts"]}
+
+
+def with_check(items: dict[str, Any], **spec: str) -> list[dict[str, Any]]:
+    return [
+        i
+        for i in items.values()
+        if i["check"] and all(i["check"].get(k) == v for k, v in spec.items())
+    ]
 
 
 def test_add_edit_remove_with_the_secret_in_the_keyring(
@@ -190,7 +197,8 @@ def test_probe_account_and_verify_against_the_lab(
     imap_user = "imap@lab.test"
     code, _, err = mx(
         "accounts", "add", "reader", "--address", imap_user, "--side", "target",
-        "--role", "monitoring", "--role", "order-inbox", "--imap", f"127.0.0.1:{dovecot.imaps_port}",
+        "--role", "monitoring", "--role", "order-inbox",
+        "--imap", f"127.0.0.1:{dovecot.imaps_port}",
         "--password-stdin", stdin=IMAP_USERS[imap_user] + "\n",
     )  # fmt: skip
     assert code == 0, err
@@ -211,15 +219,9 @@ def test_probe_account_and_verify_against_the_lab(
     assert code == 1  # Gmail-era checks fail on a domain already on Microsoft 365
     code, out, _ = mx("checklist", "show", "--json")
     items = {i["id"]: i for i in json.loads(out)["items"]}
-    smtp_items = [
-        i for i in items.values()
-        if i["check"] and i["check"].get("protocol") == "smtp" and i["check"].get("side") == "target"
-    ]  # fmt: skip
+    smtp_items = with_check(items, protocol="smtp", side="target")
     assert smtp_items
     for item in smtp_items:
         assert item["status"] == "verified", verdicts[item["id"]]["summary"]
-    mx_item = next(
-        i for i in items.values()
-        if i["check"] and i["check"].get("record") == "mx" and i["check"].get("profile") == "office365"
-    )  # fmt: skip
+    (mx_item,) = with_check(items, record="mx", profile="office365")
     assert mx_item["status"] == "verified" and mx_item["evidence"]["runs"]
