@@ -32,14 +32,16 @@ def test_headless_packages_do_not_import_textual() -> None:
     statement = "\n".join(f"import {name}" for name in ["probes", "workspace", *every_module])
     loaded = _modules_after_import(statement)
     assert "probes.runner" in loaded and "probes.explain" in loaded
+    assert "workspace.verification" in loaded and "workspace.accounts" in loaded
     assert not any(m == "textual" or m.startswith("textual.") for m in loaded)
 
 
 def test_cli_probe_path_does_not_import_textual() -> None:
     loaded = _modules_after_import(
-        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.matrix"
+        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.matrix, "
+        "mxpilot.accounts_command, mxpilot.checklist_command, workspace.session"
     )
-    assert "mxpilot.probe_command" in loaded
+    assert "mxpilot.probe_command" in loaded and "mxpilot.checklist_command" in loaded
     assert "textual" not in loaded
 
 
