@@ -285,32 +285,23 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
         console.print("No accounts yet: 'mxpilot accounts add' or 'mxpilot accounts import-env'.")
         return EXIT_OK
     table = Table()
-    for column in (
-        "Name",
-        "Address",
-        "Side",
-        "Roles",
-        "Provider",
-        "Servers",
-        "Auth",
-        "Secret",
-        "Last probe",
-    ):
-        table.add_column(column)
+    table.add_column("Name", no_wrap=True)
+    table.add_column("Address / roles", overflow="fold")
+    table.add_column("Side", overflow="fold")
+    table.add_column("Servers", overflow="fold")
+    table.add_column("Secret", overflow="fold")
+    table.add_column("Last probe", overflow="fold")
     for account in accounts:
         view = account_view(ws, account)
-        servers = "\n".join(f"{p} {view[p]}" for p in ("imap", "smtp") if view[p])
+        servers = "\n".join(f"{p.upper()} {view[p]}" for p in ("imap", "smtp") if view[p])
         last = view["last_probe"]
         table.add_row(
             account.name,
-            account.address,
-            view["side"],
-            ", ".join(view["roles"]),
-            account.provider,
-            servers,
-            view["auth"],
-            view["secret"],
-            f"{last['status']} {last['at']}" if last else "—",
+            f"{account.address}\n[dim]{', '.join(view['roles'])}[/]",
+            f"{view['side']}\n[dim]{account.provider}[/]",
+            servers or "—",
+            f"{view['secret']}\n[dim]{view['auth']}[/]",
+            f"{last['status']}\n[dim]{last['at']}[/]" if last else "—",
         )
     console.print(table)
     return EXIT_OK

@@ -206,25 +206,26 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
         f"[bold]{escape(checklist.title)}[/] — {escape(checklist.domain)} "
         f"({checklist.finished}/{len(checklist.items)} done)"
     )
+    from rich.table import Table
+
     for phase in checklist.phases():
         bar_done = round(20 * phase.finished / phase.total) if phase.total else 20
         console.print(
             f"\n[bold]{escape(phase.title)}[/]  {'█' * bar_done}{'░' * (20 - bar_done)} "
             f"{phase.finished}/{phase.total}"
         )
+        table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=True)
+        table.add_column("status", no_wrap=True, width=12)
+        table.add_column("id", no_wrap=True, style="dim")
+        table.add_column("item", overflow="fold", ratio=1)
         for item in phase.items:
-            auto = " [dim](auto)[/]" if item.check else ""
-            who = (
-                f" [dim]{item.changed_at} {escape(item.changed_by or '')}[/]"
-                if item.changed_at
-                else ""
-            )
-            console.print(
-                f"  {MARKS[item.status_label]:<22} {escape(item.title)}{auto} "
-                f"[dim]{item.item_id}[/]{who}"
-            )
+            text = escape(item.title) + (" [dim](auto)[/]" if item.check else "")
+            if item.changed_at:
+                text += f"\n[dim]{item.changed_at} {escape(item.changed_by or '')}[/]"
             if item.note:
-                console.print(f"      [italic]{escape(item.note)}[/]")
+                text += f"\n[italic]{escape(item.note)}[/]"
+            table.add_row(MARKS[item.status_label], item.item_id, text)
+        console.print(table)
     return EXIT_OK
 
 

@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     probe.add_argument("--mailbox", default="INBOX", help="IMAP mailbox for --inbox")
     add_connection_options(probe)
     probe.add_argument("--json", action="store_true", help="machine-readable output")
+    from mxpilot.history_recorder import add_history_option
+
+    add_history_option(probe)
     probe.add_argument("-v", "--verbose", action="store_true", help="show the transcripts")
     probe.add_argument("--lang", choices=["en", "es"], default=None, help="language of advice")
 

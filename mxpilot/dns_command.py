@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,12 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``dns`` and its options."""
+    from mxpilot.cli import workspace_option
+    from mxpilot.history_recorder import add_history_option
+
     dns = commands.add_parser(
         "dns",
+        parents=[workspace_option()],
         help="audit a domain's MX, SPF, DKIM, DMARC, autodiscover, MTA-STS records",
         description="Check a domain's records against what the migration phase needs, "
         "and print the records to add, change or remove.",
@@ -49,6 +54,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dns.add_argument("--ca-file", type=Path, help="also trust this CA for the MTA-STS policy")
     dns.add_argument("--timeout", type=float, default=3.0, help="seconds per DNS query (default 3)")
     dns.add_argument("--json", action="store_true", help="machine-readable output")
+    add_history_option(dns)
     dns.add_argument("--lang", choices=["en", "es"], default=None, help=argparse.SUPPRESS)
 
 
@@ -57,6 +63,7 @@ def run_dns_command(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
+    from mxpilot.history_recorder import record_runs
     from probes.dnsaudit import audit_domain
     from probes.dnsclient import authoritative_client, client_for, to_ascii
     from probes.model import Status
@@ -100,10 +107,12 @@ def run_dns_command(args: argparse.Namespace) -> int:
             authoritative_port=args.authoritative_port,
         )
 
+    started = time.monotonic()
     audit = asyncio.run(run())
     if audit is None:
         print(f"mxpilot: no authoritative server found for {domain} (NS lookup failed)")
         return EXIT_FAILED
+    record_runs(args, audit=audit, audit_seconds=time.monotonic() - started)
     if args.json:
         print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
+from mxpilot.history_recorder import record_runs
 from probes.address import parse_port, split_host_port
 from probes.model import (
     AuthMethod,
@@ -165,6 +166,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
     from probes.runner import run_probes
 
     results = _drive([target], lambda sink: run_probes([target], options, sink), args)
+    record_runs(args, results)
     return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
 
 
@@ -223,6 +225,7 @@ def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
         return matrix.results
 
     results = _drive(targets, go, args)
+    record_runs(args, results)
     matrix = holder[0]
     return _finish(results, matrix.conclusions, args, matrix.to_dict())
 

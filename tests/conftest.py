@@ -154,3 +154,16 @@ def workspace(tmp_path: Path, memory_keyring: Any) -> Iterator[Any]:
     ws = Workspace.open(tmp_path / "ws.sqlite3", SecretStore(memory_keyring))
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_default_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Commands run without --workspace keep their history here, not in the user's home."""
+    path = tmp_path_factory.mktemp("default-workspace") / "workspace.sqlite3"
+    previous = os.environ.get("MXPILOT_WORKSPACE")
+    os.environ["MXPILOT_WORKSPACE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("MXPILOT_WORKSPACE", None)
+    else:
+        os.environ["MXPILOT_WORKSPACE"] = previous

@@ -19,7 +19,7 @@ from tests.lab.certs import LabCertificates
 from tests.lab.dns_server import DnsLab
 from tests.lab.dns_zones import full_lab
 from tests.lab.memory_keyring import MemoryKeyring
-from tests.lab.smtp import SmtpLabServer
+from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -41,6 +41,7 @@ def mx(
         out, err = capsys.readouterr()
         return code, out, err
 
+    run.workspace = workspace  # type: ignore[attr-defined]
     return run
 
 
@@ -225,3 +226,30 @@ def test_probe_account_and_verify_against_the_lab(
         assert item["status"] == "verified", verdicts[item["id"]]["summary"]
     (mx_item,) = with_check(items, record="mx", profile="office365")
     assert mx_item["status"] == "verified" and mx_item["evidence"]["runs"]
+
+
+def test_plain_probe_and_dns_runs_are_kept_as_history(
+    mx: Run, smtp_server: Callable[..., SmtpLabServer], lab_certs: LabCertificates, zones: DnsLab
+) -> None:
+    smtp = smtp_server("starttls", personality="o365_tenant_disabled")
+    target = ["probe", f"127.0.0.1:{smtp.port}", "--user", LAB_USER, "--password-stdin"]
+    lab = ["--ca-file", str(lab_certs.ca_pem), "--timeout", "3"]
+    code, _, _ = mx(*target, *lab, stdin=LAB_PASSWORD + "\n")
+    assert code == 1
+    smtp.personality = PERSONALITIES["ok"]
+    code, _, _ = mx(*target, *lab, stdin=LAB_PASSWORD + "\n")
+    assert code == 0
+    code, _, _ = mx(*target, *lab, "--no-history", stdin=LAB_PASSWORD + "\n")
+    code, _, _ = mx("dns", "m365.lab.test", "--nameserver", f"127.0.0.1:{zones.port}")
+    assert code == 0
+    from workspace.history import RunHistory
+    from workspace.store import Store
+
+    with Store(mx.workspace / "workspace.sqlite3") as store:  # type: ignore[attr-defined]
+        runs = RunHistory(store).recent()
+        assert [r.kind for r in runs] == ["dns", "probe", "probe"]
+        assert [r.status for r in runs[1:]] == ["pass", "fail"]
+        assert "5.7.139" in runs[2].summary
+        since = RunHistory(store).passing_since(runs[1].subject)
+        assert since is not None and since.id == runs[1].id
+        assert LAB_PASSWORD not in store.query("SELECT group_concat(result) FROM runs")[0][0]
