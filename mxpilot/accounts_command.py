@@ -409,7 +409,8 @@ def _import_env(ws: Workspace, args: argparse.Namespace) -> int:
     from workspace.account import Side
     from workspace.accounts import NewAccount
     from workspace.dotenv import read_env
-    from workspace.envimport import plan_env_import, rewrite_env
+    from workspace.envimport import plan_env_import
+    from workspace.envrewrite import rewrite_env
 
     try:
         env = read_env(args.file)

@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 from probes.model import Security
 from workspace.account import AccountRole, AuthKind, MailEndpoint, Side, validate
 from workspace.dotenv import parse_env, read_env
-from workspace.envimport import (
-    EnvChangedError,
-    EnvImportPlan,
-    is_placeholder,
-    plan_env_import,
-    rewrite_env,
-)
+from workspace.envimport import EnvImportPlan, is_placeholder, plan_env_import
+from workspace.envrewrite import EnvChangedError, rewrite_env
 
 SECRET = "K0ntr0l!OC#2025$Sys"
 OTHER_SECRET = "Zq9-otra!Clave_77"

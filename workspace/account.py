@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from probes.address import parse_host, parse_port
@@ -61,6 +62,29 @@ PROVIDERS: tuple[str, ...] = tuple(PRESETS)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 MAX_NOTES = 4000
+
+
+_NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def account_name(address: str) -> str:
+    """An account name from an address's local part (ASCII letters, digits, ``. _ -``)."""
+    local = address.rpartition("@")[0] or address
+    folded = unicodedata.normalize("NFKD", local).encode("ascii", "ignore").decode("ascii")
+    slug = _NOT_NAME.sub("-", folded).strip("._-")[:64]
+    return slug if NAME.match(slug) else "account"
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever is free (case-insensitively); taken."""
+    candidate = base
+    number = 2
+    while candidate.lower() in taken:
+        suffix = f"-{number}"
+        candidate = base[: 64 - len(suffix)] + suffix
+        number += 1
+    taken.add(candidate.lower())
+    return candidate
 
 
 class AccountError(ValueError):

@@ -27,30 +27,27 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import os
 import re
-import stat
-import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from probes.address import parse_port, split_host_port
 from probes.model import Protocol, Security
 from workspace.account import (
     ADDRESS,
-    NAME,
     Account,
     AccountError,
     AccountRole,
     AuthKind,
     MailEndpoint,
     Side,
+    account_name,
     guess_provider,
+    unique_name,
     validate,
 )
-from workspace.dotenv import BOM, EnvEntry, EnvFile, EnvProblem, line_key, parse_env, split_lines
+from workspace.dotenv import EnvEntry, EnvFile, EnvProblem, line_key
 
 KNOWN_PREFIXES = frozenset({"IMAP", "SMTP", "OC_INBOX", "MAIL", "EMAIL"})
 
@@ -118,11 +115,6 @@ _PLACEHOLDER_SHAPES = (
     ),
 )
 _APP_PASSWORD = re.compile(r"^[A-Za-z]{4}(?: ?[A-Za-z]{4}){3}$")
-_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class EnvChangedError(ValueError):
-    """The ``.env`` file changed since it was read; nothing was written."""
 
 
 @dataclass
@@ -554,21 +546,6 @@ def _buckets(group: list[_Source], warnings: list[str]) -> list[list[_Source]]:
     return buckets
 
 
-def _slug(address: str) -> str:
-    local = address.rpartition("@")[0] or address
-    slug = _SLUG.sub("-", local.lower()).lstrip("._-")[:56].rstrip("._-")
-    return slug if NAME.match(slug) else "account"
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, number = base, 1
-    while name.lower() in taken:
-        number += 1
-        name = f"{base}-{number}"
-    taken.add(name.lower())
-    return name
-
-
 def _plan_bucket(
     bucket: list[_Source],
     *,
@@ -606,7 +583,7 @@ def _plan_bucket(
                 extra[f"{source.role.value}.{label}"] = value
     secret = next((s.secret for s in bucket if s.secret is not None), None)
     account = Account(
-        name=_unique(_slug(address), taken),
+        name=unique_name(account_name(address), taken),
         address=address,
         side=side,
         provider=provider,
@@ -679,67 +656,3 @@ def plan_env_import(
                 accounts.append(planned)
     problems.sort(key=lambda p: p.line)
     return EnvImportPlan(path, accounts, problems, warnings)
-
-
-def _comment(key: str, text: str) -> str:
-    clean = "".join(ch if ch.isprintable() else " " for ch in text)
-    return f"# {key} moved to the OS keyring ({clean}) by mxpilot on {date.today().isoformat()}"
-
-
-def rewrite_env(path: Path, env: EnvFile, moved: Mapping[str, str]) -> None:
-    """Replace every definition of the ``moved`` keys by a comment, atomically.
-
-    ``moved`` maps a key to where its secret went (``keyring service
-    "mxpilot", account "controloc"``). Other lines stay byte-identical (line
-    endings, BOM, final newline). The file is re-read first: when its lines
-    differ from ``env`` it raises :class:`EnvChangedError` and writes nothing.
-    The new text goes to a temporary file in the same directory (same mode,
-    fsynced) that replaces the original; no backup copy is left behind.
-    """
-    real = Path(os.path.realpath(path))
-    data = real.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise EnvChangedError(f"{path.name} is no longer UTF-8 text; nothing written") from None
-    if parse_env(text).lines != env.lines:
-        raise EnvChangedError(f"{path.name} changed since it was read; read it again")
-    defined = {e.key for e in env.entries}
-    missing = [key for key in moved if key not in defined]
-    if missing:
-        raise ValueError(f"{', '.join(missing)} not defined in {path.name}")
-    if not moved:
-        return
-    bom = BOM if text.startswith(BOM) else ""
-    out = [bom]
-    for content, ending in split_lines(text[len(bom) :]):
-        key = line_key(content)
-        if key is not None and key in moved:
-            content = _comment(key, moved[key])
-        out.append(content + ending)
-    _replace_atomically(real, "".join(out).encode("utf-8"))
-
-
-def _replace_atomically(path: Path, data: bytes) -> None:
-    info = os.stat(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.chmod(name, stat.S_IMODE(info.st_mode))
-            if hasattr(os, "chown"):
-                with contextlib.suppress(OSError):
-                    os.chown(name, info.st_uid, info.st_gid)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    with contextlib.suppress(OSError):
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)

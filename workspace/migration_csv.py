@@ -13,21 +13,21 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from workspace.account import (
     ADDRESS,
-    NAME,
     PROVIDERS,
     Account,
     AccountRole,
     AuthKind,
     MailEndpoint,
     Side,
+    account_name,
     preset_endpoints,
+    unique_name,
     validate,
 )
 
@@ -41,7 +41,6 @@ APP_PASSWORD_PROVIDERS = frozenset({"gmail", "google-workspace"})
 _BOMS = ("\ufeff", "\u00ef\u00bb\u00bf")  # a BOM, and a BOM decoded as Latin-1 / cp1252
 _LINE_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
 _PLACEHOLDER = "\x00"  # stands in for an oversize line, so its row is never taken
-_NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _SHOWN = 60
 
 
@@ -296,25 +295,6 @@ def read_migration_csv(path: Path) -> MigrationCsv:
     return parse_migration_csv(text)
 
 
-def _slug(local: str) -> str:
-    """A local part as an account name (ASCII letters, digits, dot, dash, underscore)."""
-    folded = unicodedata.normalize("NFKD", local).encode("ascii", "ignore").decode("ascii")
-    slug = _NOT_NAME.sub("-", folded).strip("._-")[:64]
-    return slug if NAME.match(slug) else "account"
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    """``base``, or ``base-2``, ``base-3``... whichever is free (compared case-insensitively)."""
-    candidate = base
-    number = 2
-    while candidate.lower() in taken:
-        suffix = f"-{number}"
-        candidate = base[: 64 - len(suffix)] + suffix
-        number += 1
-    taken.add(candidate.lower())
-    return candidate
-
-
 def plan_csv_accounts(
     csv: MigrationCsv,
     *,
@@ -344,7 +324,7 @@ def plan_csv_accounts(
         if row.user_root:
             extra["user_root"] = row.user_root
         account = Account(
-            name=_unique(_slug(source.rpartition("@")[0]), taken),
+            name=unique_name(account_name(source), taken),
             address=source,
             side=Side.SOURCE,
             provider=provider,
