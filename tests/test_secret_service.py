@@ -12,10 +12,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, require_lab, secret_free
+from tests.conftest import LAB_PASSWORD, LAB_USER, ROOT, require_lab, secret_free
 from tests.lab.secret_service import SecretServiceSession
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(60)]
@@ -105,3 +106,65 @@ def test_secret_store_roundtrip_in_gnome_keyring(
     assert secret_free(output, SECRET), "the secret leaked into the child's output"
     assert result.returncode == 0, output
     assert result.stdout.strip() == DONE
+
+
+COUNT_ITEMS = """
+import secretstorage
+connection = secretstorage.dbus_init()
+print(len(list(secretstorage.search_items(connection, {"service": "mxpilot"}))))
+connection.close()
+"""
+
+
+def test_a_user_session_moves_a_dotenv_secret_into_gnome_keyring(
+    secret_service: SecretServiceSession,
+    tmp_path: Path,
+    smtp_server: Any,
+    lab_certs: Any,
+) -> None:
+    """As a user runs it: import a .env, probe the account with the keyring password, remove it."""
+    smtp = smtp_server("starttls")
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        f"SMTP_HOST=127.0.0.1\nSMTP_PORT={smtp.port}\nSMTP_USERNAME={LAB_USER}\n"
+        f"SMTP_PASSWORD={LAB_PASSWORD}\nSMTP_USE_TLS=True\n",
+        encoding="utf-8",
+    )
+    env = dict(secret_service.env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["MXPILOT_WORKSPACE"] = str(tmp_path / "ws.sqlite3")
+    env.pop("PYTHON_KEYRING_BACKEND", None)  # the backend keyring picks by itself
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+        )
+        assert secret_free(done.stdout + done.stderr, LAB_PASSWORD)
+        return done
+
+    def in_daemon() -> int:
+        return int(run("-c", COUNT_ITEMS).stdout)
+
+    keyring_state = run("-m", "mxpilot", "accounts", "keyring")
+    assert keyring_state.returncode == 0 and "SecretService" in keyring_state.stdout
+    imported = run("-m", "mxpilot", "accounts", "import-env", str(dotenv), "--rewrite", "--yes")
+    assert imported.returncode == 0, imported.stderr
+    assert LAB_PASSWORD not in dotenv.read_text(encoding="utf-8")
+    assert in_daemon() == 1
+    name = LAB_USER.partition("@")[0]
+    probe = run(
+        "-m", "mxpilot", "probe", "--account", name, "--json",
+        "--ca-file", str(lab_certs.ca_pem), "--timeout", "3",
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr
+    assert '"status": "pass"' in probe.stdout
+    removed = run("-m", "mxpilot", "accounts", "remove", name, "--yes")
+    assert removed.returncode == 0, removed.stderr
+    assert in_daemon() == 0
+    assert LAB_PASSWORD.encode() not in (tmp_path / "ws.sqlite3").read_bytes()
