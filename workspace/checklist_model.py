@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from probes.model import Status
 from workspace.checklist_template import CheckSpec, RemediationCommand
 
 
@@ -15,6 +16,16 @@ class ItemState(enum.StrEnum):
     DONE = "done"
     SKIPPED = "skipped"
     BLOCKED = "blocked"
+
+
+@dataclass
+class CheckOutcome:
+    """What one run of an item's check found, before it is stored."""
+
+    item_id: str
+    status: Status
+    summary: str
+    run_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

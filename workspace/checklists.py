@@ -11,11 +11,18 @@ import getpass
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from probes.model import Status
-from workspace.checklist_model import Checklist, ChecklistItem, ItemCheck, ItemState
+from workspace.checklist_model import (
+    Checklist,
+    ChecklistItem,
+    CheckOutcome,
+    ItemCheck,
+    ItemState,
+)
 from workspace.checklist_template import CheckSpec, RemediationCommand, load_template
 from workspace.store import Store, now
 
@@ -250,7 +257,12 @@ class ChecklistBook:
         summary: str,
         run_ids: list[int],
     ) -> ChecklistItem:
-        """Store the outcome of an item's check and apply it.
+        """Store the outcome of one item's check and apply it (see :meth:`record_checks`)."""
+        self.record_checks(checklist, [CheckOutcome(item_id, status, summary, run_ids)])
+        return self.get(checklist.name).item(item_id)
+
+    def record_checks(self, checklist: Checklist, outcomes: Sequence[CheckOutcome]) -> None:
+        """Store the outcomes of items' checks and apply them, in one transaction.
 
         A pass ticks the item (verified, with this check as evidence) and
         clears a regression; a failure of an item that was done marks it
@@ -259,43 +271,48 @@ class ChecklistBook:
         """
         stamp = now()
         with self.store.transaction() as conn:
-            row = self._item_row(conn, checklist, item_id)
-            cursor = conn.execute(
-                "INSERT INTO checks (checklist_id, item_id, at, status, summary, run_ids) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (checklist.id, item_id, stamp, status.value, summary, json.dumps(run_ids)),
+            for outcome in outcomes:
+                self._apply(conn, checklist, outcome, stamp)
+
+    def _apply(
+        self, conn: sqlite3.Connection, checklist: Checklist, outcome: CheckOutcome, stamp: str
+    ) -> None:
+        item_id, status, summary = outcome.item_id, outcome.status, outcome.summary
+        row = self._item_row(conn, checklist, item_id)
+        cursor = conn.execute(
+            "INSERT INTO checks (checklist_id, item_id, at, status, summary, run_ids) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (checklist.id, item_id, stamp, status.value, summary, json.dumps(outcome.run_ids)),
+        )
+        check_id = int(cursor.lastrowid or 0)
+        where = (checklist.id, item_id)
+        if status in (Status.PASS, Status.WARN):
+            was = "verified" if row["verified"] and row["state"] == "done" else None
+            conn.execute(
+                "UPDATE checklist_items SET state = 'done', verified = 1, regressed = 0, "
+                "evidence_check_id = ?, last_check_id = ?, revision = revision + 1, "
+                "changed_at = CASE WHEN ? IS NULL THEN ? ELSE changed_at END, "
+                "changed_by = CASE WHEN ? IS NULL THEN ? ELSE changed_by END "
+                "WHERE checklist_id = ? AND item_id = ?",
+                (check_id, check_id, was, stamp, was, CHECKER, *where),
             )
-            check_id = int(cursor.lastrowid or 0)
-            where = (checklist.id, item_id)
-            if status in (Status.PASS, Status.WARN):
-                was = "verified" if row["verified"] and row["state"] == "done" else None
-                conn.execute(
-                    "UPDATE checklist_items SET state = 'done', verified = 1, regressed = 0, "
-                    "evidence_check_id = ?, last_check_id = ?, revision = revision + 1, "
-                    "changed_at = CASE WHEN ? IS NULL THEN ? ELSE changed_at END, "
-                    "changed_by = CASE WHEN ? IS NULL THEN ? ELSE changed_by END "
-                    "WHERE checklist_id = ? AND item_id = ?",
-                    (check_id, check_id, was, stamp, was, CHECKER, *where),
-                )
-                action = "recovered" if row["regressed"] else "verified"
-                self._event(conn, checklist, item_id, CHECKER, action, summary)
-            elif status is Status.FAIL:
-                regressed = row["state"] == "done"
-                conn.execute(
-                    "UPDATE checklist_items SET last_check_id = ?, regressed = ?, "
-                    "revision = revision + 1 WHERE checklist_id = ? AND item_id = ?",
-                    (check_id, regressed or bool(row["regressed"]), *where),
-                )
-                action = "regressed" if regressed else "check failed"
-                self._event(conn, checklist, item_id, CHECKER, action, summary)
-            else:
-                conn.execute(
-                    "UPDATE checklist_items SET last_check_id = ? "
-                    "WHERE checklist_id = ? AND item_id = ?",
-                    (check_id, *where),
-                )
-                self._event(conn, checklist, item_id, CHECKER, "check not run", summary)
-        return self.get(checklist.name).item(item_id)
+            action = "recovered" if row["regressed"] else "verified"
+        elif status is Status.FAIL:
+            regressed = row["state"] == "done"
+            conn.execute(
+                "UPDATE checklist_items SET last_check_id = ?, regressed = ?, "
+                "revision = revision + 1 WHERE checklist_id = ? AND item_id = ?",
+                (check_id, regressed or bool(row["regressed"]), *where),
+            )
+            action = "regressed" if regressed else "check failed"
+        else:
+            conn.execute(
+                "UPDATE checklist_items SET last_check_id = ? "
+                "WHERE checklist_id = ? AND item_id = ?",
+                (check_id, *where),
+            )
+            action = "check not run"
+        self._event(conn, checklist, item_id, CHECKER, action, summary)
 
     def events(self, checklist: Checklist, item_id: str | None = None) -> list[ChecklistEvent]:
         """The change log of a checklist (or one item), oldest first."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection
+import sqlite3
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,38 @@ def _record(row: Any) -> RunRecord:
     )
 
 
+@dataclass(frozen=True)
+class _RunRow:
+    kind: str
+    subject: str
+    status: str
+    summary: str
+    duration_ms: float
+    payload: str
+    account_id: int | None = None
+    account_name: str | None = None
+
+
+def _probe_row(result: ProbeResult, account_id: int | None, account_name: str | None) -> _RunRow:
+    creds = result.target.credentials
+    secrets = [creds.secret] if creds else []
+    users = [creds.username] if creds else []
+    failure = result.failure
+    summary = f"{failure.title}: {failure.summary}" if failure else "all phases passed"
+    if result.diagnoses:
+        summary += f" — {result.diagnoses[0].title}"
+    return _RunRow(
+        "probe",
+        probe_subject(result.target),
+        result.status.value,
+        redact(summary, secrets, users),
+        round(result.duration * 1000, 1),
+        redact(json.dumps(result.to_dict(), ensure_ascii=False), secrets, users),
+        account_id,
+        account_name,
+    )
+
+
 _COLUMNS = "id, kind, subject, account_name, status, summary, started_at, duration_ms"
 
 
@@ -98,36 +131,33 @@ class RunHistory:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def _insert(
-        self,
-        kind: str,
-        subject: str,
-        status: str,
-        summary: str,
-        duration_ms: float,
-        payload: str,
-        account_id: int | None,
-        account_name: str | None,
-    ) -> RunRecord:
+    def _insert(self, conn: sqlite3.Connection, row: _RunRow) -> RunRecord:
         started = now()
-        with self.store.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO runs (kind, subject, account_id, account_name, status, summary, "
-                "started_at, duration_ms, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    kind,
-                    subject,
-                    account_id,
-                    account_name,
-                    status,
-                    summary,
-                    started,
-                    duration_ms,
-                    payload,
-                ),
-            )
-            run_id = int(cursor.lastrowid or 0)
-        return RunRecord(run_id, kind, subject, account_name, status, summary, started, duration_ms)
+        cursor = conn.execute(
+            "INSERT INTO runs (kind, subject, account_id, account_name, status, summary, "
+            "started_at, duration_ms, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                row.kind,
+                row.subject,
+                row.account_id,
+                row.account_name,
+                row.status,
+                row.summary,
+                started,
+                row.duration_ms,
+                row.payload,
+            ),
+        )
+        return RunRecord(
+            int(cursor.lastrowid or 0),
+            row.kind,
+            row.subject,
+            row.account_name,
+            row.status,
+            row.summary,
+            started,
+            row.duration_ms,
+        )
 
     def record_probe(
         self,
@@ -137,39 +167,30 @@ class RunHistory:
         account_name: str | None = None,
     ) -> RunRecord:
         """Store a probe result (its secret masked if it ever appeared)."""
-        creds = result.target.credentials
-        secrets = [creds.secret] if creds else []
-        users = [creds.username] if creds else []
-        payload = redact(json.dumps(result.to_dict(), ensure_ascii=False), secrets, users)
-        failure = result.failure
-        summary = f"{failure.title}: {failure.summary}" if failure else "all phases passed"
-        if result.diagnoses:
-            summary += f" — {result.diagnoses[0].title}"
-        return self._insert(
-            "probe",
-            probe_subject(result.target),
-            result.status.value,
-            redact(summary, secrets, users),
-            round(result.duration * 1000, 1),
-            payload,
-            account_id,
-            account_name,
-        )
+        return self.record_probes([(result, account_id, account_name)])[0]
+
+    def record_probes(
+        self, results: Sequence[tuple[ProbeResult, int | None, str | None]]
+    ) -> list[RunRecord]:
+        """Store probe results with their accounts (id, name), in one transaction."""
+        rows = [_probe_row(result, aid, name) for result, aid, name in results]
+        with self.store.transaction() as conn:
+            return [self._insert(conn, row) for row in rows]
 
     def record_dns(self, audit: DnsAudit, duration: float) -> RunRecord:
         """Store a DNS audit."""
         failing = [c.id for c in audit.checks if c.status.value == "fail"]
         summary = "fails: " + ", ".join(failing) if failing else f"{len(audit.checks)} checks"
-        return self._insert(
+        row = _RunRow(
             "dns",
             dns_subject(audit.domain, audit.profile.value),
             audit.status.value,
             summary,
             round(duration * 1000, 1),
             json.dumps(audit.to_dict(), ensure_ascii=False),
-            None,
-            None,
         )
+        with self.store.transaction() as conn:
+            return self._insert(conn, row)
 
     def get(self, run_id: int) -> RunRecord | None:
         """One run by id."""

@@ -21,7 +21,7 @@ from probes.model import ProbeResult, Protocol, Status, Target
 from probes.runner import EventSink, ProbeOptions, run_probes
 from probes.stscheck import HttpsOptions
 from workspace.account import Account, Side
-from workspace.checklist_model import Checklist, ChecklistItem
+from workspace.checklist_model import Checklist, ChecklistItem, CheckOutcome
 from workspace.checklist_template import CheckKind, CheckSpec
 from workspace.checklists import ChecklistError
 from workspace.history import RunRecord, probe_subject
@@ -29,16 +29,6 @@ from workspace.plan import account_targets
 from workspace.session import Workspace
 
 SOURCE_PROVIDERS = frozenset({"gmail", "google-workspace"})
-
-
-@dataclass
-class ItemOutcome:
-    """What one item's check found."""
-
-    item_id: str
-    status: Status
-    summary: str
-    run_ids: list[int] = field(default_factory=list)
 
 
 def matching_accounts(spec: CheckSpec, accounts: Sequence[Account]) -> list[Account]:
@@ -156,7 +146,7 @@ class ChecklistVerifier:
             )
         return plan
 
-    async def run(self, checklist: Checklist, item_ids: Sequence[str] = ()) -> list[ItemOutcome]:
+    async def run(self, checklist: Checklist, item_ids: Sequence[str] = ()) -> list[CheckOutcome]:
         """Verify the items; every outcome is stored and applied to the checklist."""
         items = self.items_to_check(checklist, item_ids)
         accounts = self.workspace.accounts.list()
@@ -184,10 +174,7 @@ class ChecklistVerifier:
         outcomes += [self._dns_outcome(item, audits) for item in dns_items]
         order = {item.item_id: n for n, item in enumerate(items)}
         outcomes.sort(key=lambda o: order[o.item_id])
-        for outcome in outcomes:
-            self.workspace.checklists.record_check(
-                checklist, outcome.item_id, outcome.status, outcome.summary, outcome.run_ids
-            )
+        self.workspace.checklists.record_checks(checklist, outcomes)
         return outcomes
 
     async def _audit(self, checklist: Checklist, profile: Profile) -> tuple[DnsAudit, RunRecord]:
@@ -205,23 +192,24 @@ class ChecklistVerifier:
         for plan in plans:
             for account, target in plan.pairs:
                 owner.setdefault(target, account)
-        runs: dict[Target, tuple[RunRecord, ProbeResult]] = {}
-        for target, result in zip(targets, results, strict=True):
-            account = owner[target]
-            record = self.workspace.history.record_probe(
-                result,
-                account_id=self.workspace.accounts.account_id(account.name),
-                account_name=account.name,
-            )
-            runs[target] = (record, result)
-        return runs
+        accounts = [owner[target] for target in targets]
+        records = self.workspace.history.record_probes(
+            [
+                (result, self.workspace.accounts.account_id(account.name), account.name)
+                for result, account in zip(results, accounts, strict=True)
+            ]
+        )
+        return {
+            target: (record, result)
+            for target, record, result in zip(targets, records, results, strict=True)
+        }
 
     def _probe_outcome(
         self, plan: _ProbePlan, runs: dict[Target, tuple[RunRecord, ProbeResult]]
-    ) -> ItemOutcome:
+    ) -> CheckOutcome:
         item_id = plan.item.item_id
         if not plan.pairs:
-            return ItemOutcome(item_id, Status.SKIPPED, plan.problem)
+            return CheckOutcome(item_id, Status.SKIPPED, plan.problem)
         statuses: list[Status] = []
         lines: list[str] = []
         run_ids: list[int] = []
@@ -234,13 +222,13 @@ class ChecklistVerifier:
         if plan.problem:
             lines.append(plan.problem)
             status = status if status is Status.FAIL else Status.SKIPPED
-        return ItemOutcome(item_id, status, "; ".join(lines), run_ids)
+        return CheckOutcome(item_id, status, "; ".join(lines), run_ids)
 
     def _dns_outcome(
         self, item: ChecklistItem, audits: dict[Profile, tuple[DnsAudit, RunRecord]]
-    ) -> ItemOutcome:
+    ) -> CheckOutcome:
         spec = item.check
         assert spec is not None and spec.profile is not None
         audit, record = audits[spec.profile]
         status, summary = dns_verdict(spec, audit)
-        return ItemOutcome(item.item_id, status, summary, [record.id])
+        return CheckOutcome(item.item_id, status, summary, [record.id])
