@@ -144,7 +144,6 @@ def main() -> int:
             timeouts=Timeouts(resolve=5, connect=5, tls=5, reply=5, detect=5),
             tls=TlsSettings(ca_file=certs.ca_pem),
         )
-        client = DnsClient([Nameserver("127.0.0.1", dns.port)], timeout=3.0)
         checklist = ws.checklists.create(DOMAIN, tenant="labtenant")
         checked = [i for i in checklist.items if i.check is not None]
         probes = sum(1 for i in checked if i.check and i.check.kind is CheckKind.PROBE)
