@@ -321,6 +321,12 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
         }
         for r in runs
     ]
+    view["since"] = {}
+    for subject in dict.fromkeys(r.subject for r in runs):
+        start = ws.history.streak_start(subject)
+        if start is not None:
+            state = "working" if start.status in ("pass", "warn") else "failing"
+            view["since"][subject] = f"{state} since {start.started_at} (run #{start.id})"
     if args.json:
         print(json.dumps(view, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -343,6 +349,8 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
         print(f"{key:>9}: {value if value else '—'}")
     for key, value in account.extra.items():
         print(f"{key:>9}: {value}")
+    for subject, since in view["since"].items():
+        print(f"  {subject}: {since}")
     for run in view["history"]:
         print(f"  #{run['id']} {run['at']} {run['status']:5} {run['subject']}: {run['summary']}")
     return EXIT_OK

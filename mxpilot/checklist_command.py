@@ -256,6 +256,11 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
         if check is not None:
             runs = ", ".join(f"#{r}" for r in check.run_ids)
             print(f"{label}: {check.at} {check.status} — {check.summary} (runs {runs})")
+    if item.evidence is not None and item.evidence.run_ids and not item.regressed:
+        first = ws.history.get(item.evidence.run_ids[0])
+        since = ws.history.passing_since(first.subject) if first else None
+        if since is not None:
+            print(f"working since {since.started_at} (run #{since.id})")
     events = ws.checklists.events(checklist, item.item_id)
     if events:
         print("\nlog:")

@@ -253,3 +253,29 @@ def test_plain_probe_and_dns_runs_are_kept_as_history(
         since = RunHistory(store).passing_since(runs[1].subject)
         assert since is not None and since.id == runs[1].id
         assert LAB_PASSWORD not in store.query("SELECT group_concat(result) FROM runs")[0][0]
+
+
+def test_account_history_says_since_when_it_works(
+    mx: Run, smtp_server: Callable[..., SmtpLabServer], lab_certs: LabCertificates
+) -> None:
+    smtp = smtp_server("starttls", personality="o365_tenant_disabled")
+    code, _, err = mx(
+        "accounts", "add", "app", "--address", LAB_USER, "--role", "sender",
+        "--smtp", f"127.0.0.1:{smtp.port}", "--password-stdin", stdin=LAB_PASSWORD + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    lab = ["--ca-file", str(lab_certs.ca_pem), "--timeout", "3"]
+    assert mx("probe", "--account", "app", *lab)[0] == 1
+    code, out, _ = mx("accounts", "show", "app", "--json")
+    (failing,) = json.loads(out)["since"].values()
+    assert failing.startswith("failing since")
+    smtp.personality = PERSONALITIES["ok"]  # SMTP AUTH turned on for the mailbox
+    assert mx("probe", "--account", "app", *lab)[0] == 0
+    assert mx("probe", "--account", "app", *lab)[0] == 0
+    code, out, _ = mx("accounts", "show", "app", "--json")
+    shown = json.loads(out)
+    (working,) = shown["since"].values()
+    first_pass = shown["history"][1]  # newest first: pass, pass, fail
+    assert working.startswith("working since") and f"run #{first_pass['id']}" in working
+    code, out, _ = mx("accounts", "show", "app")
+    assert "working since" in out and "5.7.139" in out

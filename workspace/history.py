@@ -217,10 +217,19 @@ class RunHistory:
         )
         return [_record(row) for row in rows]
 
+    def streak_start(self, subject: str) -> RunRecord | None:
+        """The first run of the current streak: since when it works (or fails)."""
+        start: RunRecord | None = None
+        for run in self.for_subject(subject):
+            if start is None or _passed(run) != _passed(start):
+                start = run
+        return start
+
     def passing_since(self, subject: str) -> RunRecord | None:
         """The first run of the current passing streak (when it started working)."""
-        streak: RunRecord | None = None
-        for run in self.for_subject(subject):
-            passed = run.status in ("pass", "warn")
-            streak = (streak or run) if passed else None
-        return streak
+        start = self.streak_start(subject)
+        return start if start is not None and _passed(start) else None
+
+
+def _passed(run: RunRecord) -> bool:
+    return run.status in ("pass", "warn")
