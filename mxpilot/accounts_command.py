@@ -7,17 +7,17 @@ import getpass
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError, workspace_option
+from mxpilot.import_commands import add_import_parsers, import_csv, import_env
+from workspace.account import PROVIDERS
 
 if TYPE_CHECKING:
     from workspace.account import Account, MailEndpoint
     from workspace.session import Workspace
 
 ROLES = ("mailbox", "monitoring", "sender", "order-inbox", "migration")
-PROVIDERS = ("gmail", "google-workspace", "office365", "outlook", "yahoo", "custom")
 SECURITY = ("tls", "starttls", "none")
 
 
@@ -104,38 +104,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     remove.add_argument("name")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
-    env = sub.add_parser(
-        "import-env",
-        parents=[ws],
-        help="create accounts from a .env file and move its passwords to the keyring",
-    )
-    env.add_argument("file", type=Path)
-    env.add_argument(
-        "--side",
-        choices=["source", "target", "service"],
-        default="service",
-        help="side of the created accounts (default service)",
-    )
-    env.add_argument(
-        "--rewrite",
-        action="store_true",
-        help="then replace each password line in the file by a comment saying where it went",
-    )
-    env.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
-    env.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-    csv = sub.add_parser(
-        "import-csv",
-        parents=[ws],
-        help="create source accounts from Microsoft's IMAP migration CSV",
-    )
-    csv.add_argument("file", type=Path)
-    csv.add_argument(
-        "--provider", choices=PROVIDERS, default="gmail", help="source provider (default gmail)"
-    )
-    csv.add_argument("--imap", metavar="HOST[:PORT]", help="source IMAP server (custom provider)")
-    csv.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
-    csv.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    add_import_parsers(sub, ws)
 
     sub.add_parser("keyring", parents=[ws], help="the keyring backend in use and its state")
 
@@ -147,7 +116,7 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
     return Workspace.open(getattr(args, "workspace", None))
 
 
-def _endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
+def parse_endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
     from mxpilot.probe_command import parse_host_port
     from probes.model import Security
     from workspace.account import MailEndpoint
@@ -201,7 +170,7 @@ def _apply_fields(account: Account, args: argparse.Namespace) -> Account:
     for proto in ("imap", "smtp"):
         security = values.get(f"{proto}_security")
         if values.get(proto) is not None:
-            changes[proto] = _endpoint(values[proto], security, proto)
+            changes[proto] = parse_endpoint(values[proto], security, proto)
         elif security is not None:
             current = getattr(account, proto)
             if current is None:
@@ -231,8 +200,8 @@ def run_accounts_command(args: argparse.Namespace) -> int:
             "add": _add,
             "edit": _edit,
             "remove": _remove,
-            "import-env": _import_env,
-            "import-csv": _import_csv,
+            "import-env": import_env,
+            "import-csv": import_csv,
             "keyring": _keyring,
         }[args.action]
         return handler(ws, args)
@@ -395,7 +364,7 @@ def _edit(ws: Workspace, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confirm(args: argparse.Namespace, question: str) -> bool:
+def confirm(args: argparse.Namespace, question: str) -> bool:
     if args.yes:
         return True
     if not sys.stdin.isatty():
@@ -405,95 +374,9 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
 
 def _remove(ws: Workspace, args: argparse.Namespace) -> int:
     account = ws.accounts.get(args.name)
-    if not _confirm(args, f"Delete {account.name} and its secrets from the keyring?"):
+    if not confirm(args, f"Delete {account.name} and its secrets from the keyring?"):
         print("nothing deleted")
         return EXIT_OK
     ws.accounts.remove(account.name)
     print(f"account {account.name} deleted, with its keyring entries")
     return EXIT_OK
-
-
-def _import_env(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.account import Side
-    from workspace.accounts import NewAccount
-    from workspace.dotenv import read_env
-    from workspace.envimport import plan_env_import
-    from workspace.envrewrite import rewrite_env
-
-    try:
-        env = read_env(args.file)
-    except OSError as exc:
-        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
-    plan = plan_env_import(
-        env, path=args.file, side=Side(args.side), existing_names=ws.accounts.names()
-    )
-    for problem in plan.problems:
-        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
-    for warning in plan.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    if not plan.ok:
-        print("nothing imported: fix the lines above first", file=sys.stderr)
-        return EXIT_FAILED
-    if not plan.accounts:
-        print(f"no mail settings recognised in {args.file}")
-        return EXIT_FAILED
-    print("\n".join(plan.preview_lines()))
-    if args.dry_run:
-        return EXIT_OK
-    if any(p.secret for p in plan.accounts):
-        ws.secrets.require_ready()
-    if not _confirm(args, f"Create {len(plan.accounts)} account(s)?"):
-        print("nothing imported")
-        return EXIT_OK
-    created = ws.accounts.add_many([NewAccount(p.account, p.secret) for p in plan.accounts])
-    names = {p.account.name: made.name for p, made in zip(plan.accounts, created, strict=True)}
-    print(f"{len(created)} account(s) created; passwords moved to the OS keyring")
-    if args.rewrite:
-        moved = {
-            entry.key: f'keyring service "mxpilot", account "{names[planned.account.name]}"'
-            for planned in plan.accounts
-            if planned.secret
-            for entry in planned.secret_keys
-        }
-        if moved:
-            rewrite_env(args.file, env, moved)
-            print(f"{args.file}: {len(moved)} secret line(s) replaced by a comment")
-    return EXIT_OK
-
-
-def _import_csv(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.accounts import NewAccount
-    from workspace.migration_csv import plan_csv_accounts, read_migration_csv
-
-    try:
-        parsed = read_migration_csv(args.file)
-    except OSError as exc:
-        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
-    for problem in parsed.problems:
-        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
-    imap = _endpoint(args.imap, None, "imap") if args.imap else None
-    if args.provider == "custom" and imap is None:
-        raise UsageError("--provider custom needs --imap HOST[:PORT]")
-    planned = plan_csv_accounts(
-        parsed, provider=args.provider, existing_names=ws.accounts.names(), imap=imap
-    )
-    for account, _ in planned:
-        endpoint = account.imap.label if account.imap else "—"
-        print(
-            f"create source account {account.name} <{account.address}> IMAP {endpoint}; "
-            "password -> keyring"
-        )
-    if parsed.problems:
-        print(
-            f"{len(parsed.problems)} bad row(s) not imported; {len(planned)} good row(s)",
-            file=sys.stderr,
-        )
-    if not planned or args.dry_run:
-        return EXIT_FAILED if parsed.problems or not planned else EXIT_OK
-    ws.secrets.require_ready()
-    if not _confirm(args, f"Create {len(planned)} source account(s)?"):
-        print("nothing imported")
-        return EXIT_OK
-    ws.accounts.add_many([NewAccount(account, secret) for account, secret in planned])
-    print(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
-    return EXIT_FAILED if parsed.problems else EXIT_OK

@@ -1,0 +1,142 @@
+"""``mxpilot accounts import-env`` and ``import-csv``: accounts from the files teams have."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
+from workspace.account import PROVIDERS
+
+if TYPE_CHECKING:
+    from workspace.session import Workspace
+
+
+def add_import_parsers(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], ws: argparse.ArgumentParser
+) -> None:
+    """Register ``import-env`` and ``import-csv`` under ``accounts``."""
+    env = sub.add_parser(
+        "import-env",
+        parents=[ws],
+        help="create accounts from a .env file and move its passwords to the keyring",
+    )
+    env.add_argument("file", type=Path)
+    env.add_argument(
+        "--side",
+        choices=["source", "target", "service"],
+        default="service",
+        help="side of the created accounts (default service)",
+    )
+    env.add_argument(
+        "--rewrite",
+        action="store_true",
+        help="then replace each password line in the file by a comment saying where it went",
+    )
+    env.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
+    env.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    csv = sub.add_parser(
+        "import-csv",
+        parents=[ws],
+        help="create source accounts from Microsoft's IMAP migration CSV",
+    )
+    csv.add_argument("file", type=Path)
+    csv.add_argument(
+        "--provider", choices=PROVIDERS, default="gmail", help="source provider (default gmail)"
+    )
+    csv.add_argument("--imap", metavar="HOST[:PORT]", help="source IMAP server (custom provider)")
+    csv.add_argument("--dry-run", action="store_true", help="show the preview, change nothing")
+    csv.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def import_env(ws: Workspace, args: argparse.Namespace) -> int:
+    """``accounts import-env``: preview, create, move secrets, optionally rewrite."""
+    from mxpilot.accounts_command import confirm
+    from workspace.account import Side
+    from workspace.accounts import NewAccount
+    from workspace.dotenv import read_env
+    from workspace.envimport import plan_env_import
+    from workspace.envrewrite import rewrite_env
+
+    try:
+        env = read_env(args.file)
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    plan = plan_env_import(
+        env, path=args.file, side=Side(args.side), existing_names=ws.accounts.names()
+    )
+    for problem in plan.problems:
+        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    for warning in plan.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if not plan.ok:
+        print("nothing imported: fix the lines above first", file=sys.stderr)
+        return EXIT_FAILED
+    if not plan.accounts:
+        print(f"no mail settings recognised in {args.file}")
+        return EXIT_FAILED
+    print("\n".join(plan.preview_lines()))
+    if args.dry_run:
+        return EXIT_OK
+    if any(p.secret for p in plan.accounts):
+        ws.secrets.require_ready()
+    if not confirm(args, f"Create {len(plan.accounts)} account(s)?"):
+        print("nothing imported")
+        return EXIT_OK
+    created = ws.accounts.add_many([NewAccount(p.account, p.secret) for p in plan.accounts])
+    names = {p.account.name: made.name for p, made in zip(plan.accounts, created, strict=True)}
+    print(f"{len(created)} account(s) created; passwords moved to the OS keyring")
+    if args.rewrite:
+        moved = {
+            entry.key: f'keyring service "mxpilot", account "{names[planned.account.name]}"'
+            for planned in plan.accounts
+            if planned.secret
+            for entry in planned.secret_keys
+        }
+        if moved:
+            rewrite_env(args.file, env, moved)
+            print(f"{args.file}: {len(moved)} secret line(s) replaced by a comment")
+    return EXIT_OK
+
+
+def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
+    """``accounts import-csv``: bad rows reported by line, good rows imported."""
+    from mxpilot.accounts_command import confirm, parse_endpoint
+    from workspace.accounts import NewAccount
+    from workspace.migration_csv import plan_csv_accounts, read_migration_csv
+
+    try:
+        parsed = read_migration_csv(args.file)
+    except OSError as exc:
+        raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
+    for problem in parsed.problems:
+        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+    imap = parse_endpoint(args.imap, None, "imap") if args.imap else None
+    if args.provider == "custom" and imap is None:
+        raise UsageError("--provider custom needs --imap HOST[:PORT]")
+    planned = plan_csv_accounts(
+        parsed, provider=args.provider, existing_names=ws.accounts.names(), imap=imap
+    )
+    for account, _ in planned:
+        endpoint = account.imap.label if account.imap else "—"
+        print(
+            f"create source account {account.name} <{account.address}> IMAP {endpoint}; "
+            "password -> keyring"
+        )
+    if parsed.problems:
+        print(
+            f"{len(parsed.problems)} bad row(s) not imported; {len(planned)} good row(s)",
+            file=sys.stderr,
+        )
+    if not planned or args.dry_run:
+        return EXIT_FAILED if parsed.problems or not planned else EXIT_OK
+    ws.secrets.require_ready()
+    if not confirm(args, f"Create {len(planned)} source account(s)?"):
+        print("nothing imported")
+        return EXIT_OK
+    ws.accounts.add_many([NewAccount(account, secret) for account, secret in planned])
+    print(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
+    return EXIT_FAILED if parsed.problems else EXIT_OK
