@@ -117,6 +117,19 @@ def dns_lab() -> Iterator[Any]:
     lab.stop()
 
 
+@pytest.fixture(scope="session")
+def zones() -> Iterator[Any]:
+    """A lab DNS server with every fixture zone (Gmail-era, coexistence, Microsoft 365, broken)."""
+    from tests.lab.dns_server import DnsLab
+    from tests.lab.dns_zones import full_lab
+
+    lab = DnsLab()
+    full_lab(lab)
+    lab.start()
+    yield lab
+    lab.stop()
+
+
 def secret_free(payload: str, *secrets: str) -> bool:
     """True when none of the secrets (nor their simple encodings) appear in the text."""
     import base64

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from probes.resolve import Nameserver
 from probes.runner import ProbeOptions
 from tests.conftest import IMAP_USERS
 from tests.lab.dns_server import DnsLab
-from tests.lab.dns_zones import TENANT, full_lab
+from tests.lab.dns_zones import TENANT
 from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 from workspace.account import Account, AccountRole, MailEndpoint, Side
 from workspace.checklist_model import Checklist, ChecklistItem
@@ -23,15 +23,6 @@ from workspace.verification import ChecklistVerifier
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"
-
-
-@pytest.fixture(scope="module")
-def zones() -> Iterator[DnsLab]:
-    lab = DnsLab()
-    full_lab(lab)
-    lab.start()
-    yield lab
-    lab.stop()
 
 
 def items(checklist: Checklist, **spec: Any) -> list[ChecklistItem]:

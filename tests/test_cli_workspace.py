@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,6 @@ from mxpilot.cli import main
 from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER
 from tests.lab.certs import LabCertificates
 from tests.lab.dns_server import DnsLab
-from tests.lab.dns_zones import full_lab
 from tests.lab.memory_keyring import MemoryKeyring
 from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 
@@ -43,15 +42,6 @@ def mx(
 
     run.workspace = workspace  # type: ignore[attr-defined]
     return run
-
-
-@pytest.fixture(scope="module")
-def zones() -> Iterator[DnsLab]:
-    lab = DnsLab()
-    full_lab(lab)
-    lab.start()
-    yield lab
-    lab.stop()
 
 
 def accounts(mx: Run) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import base64
 import io
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from mxpilot.cli import main
 from tests.conftest import IMAP_USERS
 from tests.lab.certs import LabCertificates
 from tests.lab.dns_server import DnsLab
-from tests.lab.dns_zones import full_lab
 from tests.lab.memory_keyring import MemoryKeyring
 from tests.lab.smtp import SmtpLabServer
 
@@ -32,15 +31,6 @@ IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"
 DJANGO_USER = "notify@lab.test"
 DJANGO_SECRET = "dj4ngo-Sm7p!pass#1"
-
-
-@pytest.fixture(scope="module")
-def zones() -> Iterator[DnsLab]:
-    lab = DnsLab()
-    full_lab(lab)
-    lab.start()
-    yield lab
-    lab.stop()
 
 
 def encodings(secret: str, users: list[str]) -> set[bytes]:
