@@ -182,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from tui.app import run_app
 
-            return run_app()
+            return run_app(args.workspace)
         if getattr(args, "lang", None) is None:
             args.lang = _default_lang()
         if args.command == "probe":

@@ -1,4 +1,4 @@
-"""The TUI shell: opens, shows the welcome panel, switches theme, quits with ctrl+q."""
+"""The app shell: screens by key and palette, first run, Explain, theme, quit (Pilot and tmux)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,74 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
+
+from textual.widgets import Input, TextArea
 
 from tests.conftest import ROOT, require_lab
 from tui.app import MxPilotApp
+from tui.screens.accounts import AccountsScreen
+from tui.screens.checklist import ChecklistScreen
+from tui.screens.dns import DnsScreen
+from tui.screens.explain import ExplainScreen
+from tui.screens.first_run import FirstRunScreen
+from tui.screens.probes import ProbesScreen
+from workspace.session import Workspace
 
 
-async def test_shell_opens_and_quits_with_ctrl_q() -> None:
-    app = MxPilotApp()
+async def test_first_run_starts_a_migration(workspace: Workspace) -> None:
+    app = MxPilotApp(workspace)
     async with app.run_test(size=(80, 24)) as pilot:
-        text = str(app.screen.query_one("#welcome-text").content)
-        assert "mxpilot probe" in text
+        await pilot.pause()
+        assert isinstance(app.screen, FirstRunScreen)
+        create = app.screen.query_one("#first-run-create")
+        assert create.disabled  # nothing typed yet
+        app.screen.query_one("#first-run-domain", Input).value = "hotelsales.cl"
+        app.screen.query_one("#first-run-source-address", Input).value = "not an address"
+        await pilot.pause()
+        assert create.disabled
+        assert "address" in str(app.screen.query_one("#first-run-problem").content)
+        app.screen.query_one("#first-run-source-address", Input).value = "ocx@gmail.com"
+        app.screen.query_one("#first-run-target-address", Input).value = "controloc@hotelsales.cl"
+        await pilot.pause()
+        assert not create.disabled
+        await pilot.click("#first-run-create")
+        await pilot.pause()
+        assert isinstance(app.screen, ChecklistScreen)
+    assert workspace.checklists.names() == ["hotelsales.cl"]
+    accounts = {a.name: a for a in workspace.accounts.list()}
+    assert accounts["source"].imap is not None and accounts["source"].imap.host == "imap.gmail.com"
+    assert accounts["target"].smtp is not None
+    assert accounts["target"].smtp.host == "smtp.office365.com"
+
+
+async def test_screens_by_key_explain_theme_and_quit(workspace: Workspace) -> None:
+    workspace.checklists.create("hotelsales.cl")
+    app = MxPilotApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ChecklistScreen)
+        for key, screen in (("1", AccountsScreen), ("2", ProbesScreen), ("3", DnsScreen)):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, screen)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+        app.screen.query_one(TextArea).text = (
+            '{"error": "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication '
+            'is disabled for the Tenant"}'
+        )
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+        first = app.screen.commands[0]
+        assert "SmtpClientAuthenticationDisabled" in first
+        await pilot.press("enter")  # the commands list has the focus after explaining
+        await pilot.pause()
+        assert app.clipboard == first
+        await pilot.press("escape")
+        await pilot.pause()
         before = app.theme
         await pilot.press("f2")
         assert app.theme != before
@@ -25,7 +83,15 @@ async def test_shell_opens_and_quits_with_ctrl_q() -> None:
 
 
 def test_every_binding_has_an_id() -> None:
-    assert all(binding.id for binding in MxPilotApp.BINDINGS)
+    from textual.binding import Binding
+
+    from tui.screens.first_run import FirstRunScreen as First
+
+    classes = [MxPilotApp, AccountsScreen, ProbesScreen, DnsScreen, ChecklistScreen]
+    classes += [ExplainScreen, First]
+    for cls in classes:
+        for binding in cls.__dict__.get("BINDINGS", []):  # our own, not Textual's
+            assert isinstance(binding, Binding) and binding.id, (cls.__name__, binding)
 
 
 def _tmux(*args: str) -> str:
@@ -33,36 +99,24 @@ def _tmux(*args: str) -> str:
     return out.stdout
 
 
-def test_real_terminal_runs_and_quits() -> None:
-    """A real terminal (tmux): the command opens the app; ctrl+q ends it."""
+def test_real_terminal_runs_and_quits(tmp_path: Path) -> None:
+    """A real terminal (tmux): the command opens the app on an empty workspace; ctrl+q ends it."""
     require_lab(None if shutil.which("tmux") else "tmux is not installed (apt-get install tmux)")
     session = f"mxpilot-{uuid.uuid4().hex[:8]}"
-    command = f"{sys.executable} -m mxpilot"
+    command = f"{sys.executable} -m mxpilot --workspace {tmp_path}"
     subprocess.run(
-        [
-            "tmux",
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "-c",
-            str(ROOT),
-            command,
-        ],
+        ["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-c", str(ROOT),
+         command],
         check=True,
         timeout=10,
-    )
+    )  # fmt: skip
     try:
         screen = ""
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and "Accounts, live probes" not in screen:
+        while time.monotonic() < deadline and "Start a migration" not in screen:
             time.sleep(0.2)
             screen = _tmux("capture-pane", "-p", "-t", session)
-        assert "Accounts, live probes" in screen, screen
+        assert "Start a migration" in screen, screen
         _tmux("send-keys", "-t", session, "C-q")
         deadline = time.monotonic() + 10
         alive = True
@@ -79,6 +133,4 @@ def test_real_terminal_runs_and_quits() -> None:
             )
         assert not alive, "ctrl+q did not end the app"
     finally:
-        subprocess.run(
-            ["tmux", "kill-session", "-t", session], capture_output=True, timeout=10, check=False
-        )
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)

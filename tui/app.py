@@ -1,52 +1,161 @@
-"""The mxpilot terminal app (shell): the screens come with the workspace."""
+"""The mxpilot terminal app: Accounts, Probes, DNS and Checklist screens over one workspace."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App, ComposeResult
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.containers import Vertical
-from textual.widgets import Footer, Header, Static
+from textual.screen import Screen
 
-WELCOME = """\
-[b]mxpilot[/b] — Gmail → Microsoft 365 migration companion
+from tui.screens.accounts import AccountsScreen
+from tui.screens.checklist import ChecklistScreen
+from tui.screens.dns import DnsScreen
+from tui.screens.explain import ExplainScreen
+from tui.screens.first_run import FirstRunScreen, MigrationStart
+from tui.screens.probes import ProbesScreen
+from workspace.connection import ConnectionSettings
+from workspace.session import Workspace
 
-The probe engine is ready on the command line:
-
-  [b]mxpilot probe smtp.office365.com:587 --user you@example.com[/b]
-  [b]mxpilot probe --preset office365 --user you@example.com[/b]
-  [b]mxpilot explain "535 5.7.139 Authentication unsuccessful"[/b]
-
-Accounts, live probes, DNS records and the checklist screens come next.
-Press [b]ctrl+q[/b] to quit.
-"""
+SCREENS_BY_KEY = (
+    ("1", "accounts", "Accounts", "mailboxes, service accounts, keyring status"),
+    ("2", "probes", "Probes", "live SMTP/IMAP tests, watch until fixed"),
+    ("3", "dns", "DNS", "MX, SPF, DKIM, DMARC, autodiscover, MTA-STS"),
+    ("4", "checklist", "Checklist", "the migration, item by item, with evidence"),
+)
 
 
 class MxPilotApp(App[int]):
-    """The application shell: header, a welcome panel, a footer of bindings."""
+    """The app: four screens (modes) sharing one workspace and one set of network settings."""
 
     CSS_PATH = "app.tcss"
     TITLE = "mxpilot"
-    SUB_TITLE = "mailbox migration companion"
+    SUB_TITLE = "Gmail → Microsoft 365"
+    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
+        "accounts": AccountsScreen,
+        "probes": ProbesScreen,
+        "dns": DnsScreen,
+        "checklist": ChecklistScreen,
+    }
+    DEFAULT_MODE = "checklist"
     BINDINGS: ClassVar[list[Binding]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        *(
+            Binding(key, f"switch_mode('{mode}')", title, id=f"app.screen.{mode}")
+            for key, mode, title, _ in SCREENS_BY_KEY
+        ),
+        Binding("e", "explain", "Explain", id="app.explain"),
         Binding("f2", "toggle_theme", "Theme", id="app.toggle_theme"),
     ]
 
-    def compose(self) -> ComposeResult:
-        """Header, welcome text, footer."""
-        yield Header()
-        with Vertical(id="welcome"):
-            yield Static(WELCOME, id="welcome-text")
-        yield Footer()
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: ConnectionSettings | None = None,
+        demo: bool = False,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.settings = settings or ConnectionSettings()
+        self.demo = demo
+        if demo:
+            self.sub_title = "DEMO — local lab, no real accounts"
+
+    def on_mount(self) -> None:
+        """Offer to start a migration when the workspace is empty."""
+        if not self.workspace.checklists.names() and not self.workspace.accounts.list():
+            self.push_screen(FirstRunScreen(), self.start_migration)
+
+    def start_migration(self, answer: MigrationStart | None) -> None:
+        """Create the checklist and the source and target accounts from the first-run form."""
+        if answer is None:
+            return
+        from workspace.account import Account, AccountRole, Side, with_preset_endpoints
+        from workspace.accounts import NewAccount
+
+        accounts = []
+        if answer.source_address:
+            accounts.append(
+                Account(
+                    name="source",
+                    address=answer.source_address,
+                    side=Side.SOURCE,
+                    provider=answer.source,
+                    roles=(AccountRole.MIGRATION,),
+                )
+            )
+        if answer.target_address:
+            accounts.append(
+                Account(
+                    name="target",
+                    address=answer.target_address,
+                    side=Side.TARGET,
+                    provider="office365",
+                    roles=(AccountRole.MAILBOX,),
+                )
+            )
+        try:
+            self.workspace.accounts.add_many(
+                [NewAccount(with_preset_endpoints(a)) for a in accounts]
+            )
+            checklist = self.workspace.checklists.create(
+                answer.domain, lang=answer.lang, tenant=answer.tenant
+            )
+        except ValueError as exc:
+            self.notify(str(exc), title="Could not start the migration", severity="error")
+            return
+        self.notify(
+            f"{checklist.title}: {len(checklist.items)} items. Add the passwords on the "
+            "Accounts screen (1).",
+            title=f"Migration of {checklist.domain} started",
+        )
+        self.switch_mode("checklist")
+        refresh = getattr(self.screen, "reload", None)
+        if callable(refresh):
+            refresh()
+
+    def action_explain(self) -> None:
+        """Paste an error, get the diagnosis."""
+        from workspace.account import Side
+
+        accounts = self.workspace.accounts.list()
+        target = next((a for a in accounts if a.side is Side.TARGET), None)
+        context = {"mailbox": target.address} if target else {}
+        self.push_screen(ExplainScreen(lang=self.settings.lang, context=context))
 
     def action_toggle_theme(self) -> None:
         """Switch between a dark and a light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: every screen, Explain, the theme."""
+        yield from super().get_system_commands(screen)
+        for _, mode, title, help_text in SCREENS_BY_KEY:
+            yield SystemCommand(
+                f"Go to {title}",
+                help_text,
+                lambda m=mode: self.switch_mode(m),  # type: ignore[misc]
+            )
+        yield SystemCommand("Explain an error", "paste it, get cause and fix", self.action_explain)
 
-def run_app() -> int:
-    """Run the app and return its exit code."""
-    MxPilotApp().run()
+
+def run_app(
+    workspace: Path | None = None,
+    settings: ConnectionSettings | None = None,
+    demo: bool = False,
+) -> int:
+    """Open the workspace and run the app; returns the exit code."""
+    import sys
+
+    from workspace.store import StoreError
+
+    try:
+        opened = Workspace.open(workspace)
+    except StoreError as exc:
+        print(f"mxpilot: {exc}", file=sys.stderr)
+        return 1
+    with opened:
+        MxPilotApp(opened, settings, demo).run()
     return 0

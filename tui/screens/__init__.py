@@ -1,0 +1,1 @@
+"""The app's screens: Accounts, Probes, DNS, Checklist, and the modals."""
