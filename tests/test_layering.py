@@ -49,3 +49,10 @@ def test_tui_does_import_textual() -> None:
     """The check above can fail: the TUI module really pulls textual in."""
     loaded = _modules_after_import("import tui.app")
     assert "textual" in loaded
+
+
+def test_app_start_up_imports_no_network_engine() -> None:
+    """Start-up stays light: the engine, DNS, HTTP and keyring load when first used."""
+    loaded = _modules_after_import("import tui.app, workspace.session, workspace.connection")
+    heavy = {"dns", "httpx", "keyring", "probes.runner", "probes.dnsaudit", "cryptography"}
+    assert not heavy & loaded, heavy & loaded

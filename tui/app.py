@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from tui.screens.accounts import AccountsScreen
-from tui.screens.checklist import ChecklistScreen
-from tui.screens.dns import DnsScreen
-from tui.screens.explain import ExplainScreen
-from tui.screens.first_run import FirstRunScreen, MigrationStart
-from tui.screens.probes import ProbesScreen
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
+
+if TYPE_CHECKING:
+    from tui.screens.first_run import MigrationStart
 
 SCREENS_BY_KEY = (
     ("1", "accounts", "Accounts", "mailboxes, service accounts, keyring status"),
@@ -27,17 +25,23 @@ SCREENS_BY_KEY = (
 )
 
 
+def _screen(module: str, name: str) -> Screen[None]:
+    """A main screen, its module imported on first use (start-up imports only the first)."""
+    screen: Screen[None] = getattr(importlib.import_module(f"tui.screens.{module}"), name)()
+    return screen
+
+
 class MxPilotApp(App[int]):
     """The app: four screens (modes) sharing one workspace and one set of network settings."""
 
     CSS_PATH = "app.tcss"
     TITLE = "mxpilot"
     SUB_TITLE = "Gmail → Microsoft 365"
-    MODES: ClassVar[dict[str, type[Screen[None]]]] = {  # type: ignore[assignment]
-        "accounts": AccountsScreen,
-        "probes": ProbesScreen,
-        "dns": DnsScreen,
-        "checklist": ChecklistScreen,
+    MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {  # type: ignore[assignment]
+        "accounts": lambda: _screen("accounts", "AccountsScreen"),
+        "probes": lambda: _screen("probes", "ProbesScreen"),
+        "dns": lambda: _screen("dns", "DnsScreen"),
+        "checklist": lambda: _screen("checklist", "ChecklistScreen"),
     }
     DEFAULT_MODE = "checklist"
     BINDINGS: ClassVar[list[Binding]] = [
@@ -66,6 +70,8 @@ class MxPilotApp(App[int]):
     def on_mount(self) -> None:
         """Offer to start a migration when the workspace is empty."""
         if not self.workspace.checklists.names() and not self.workspace.accounts.list():
+            from tui.screens.first_run import FirstRunScreen
+
             self.push_screen(FirstRunScreen(), self.start_migration)
 
     def start_migration(self, answer: MigrationStart | None) -> None:
@@ -118,6 +124,7 @@ class MxPilotApp(App[int]):
 
     def action_explain(self) -> None:
         """Paste an error, get the diagnosis."""
+        from tui.screens.explain import ExplainScreen
         from workspace.account import Side
 
         accounts = self.workspace.accounts.list()

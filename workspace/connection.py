@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from probes.dnsclient import DnsClient, client_for
-from probes.model import Timeouts
-from probes.resolve import Nameserver
-from probes.runner import ProbeOptions
-from probes.stscheck import HttpsOptions
-from probes.tlsinfo import TlsSettings
+if TYPE_CHECKING:  # the engine is imported when a probe or audit first runs (start-up time)
+    from probes.dnsclient import DnsClient
+    from probes.resolve import Nameserver
+    from probes.runner import ProbeOptions
+    from probes.stscheck import HttpsOptions
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class ConnectionSettings:
 
     def probe_options(self) -> ProbeOptions:
         """Options for the probe runner."""
+        from probes.model import Timeouts
+        from probes.runner import ProbeOptions
+        from probes.tlsinfo import TlsSettings
+
         t = self.timeout
         return ProbeOptions(
             timeouts=Timeouts(resolve=t, connect=t, tls=t, reply=t, detect=min(t, 4.0)),
@@ -43,9 +47,14 @@ class ConnectionSettings:
 
     def dns_client(self) -> DnsClient:
         """A fresh DNS client (its cache lives as long as one audit)."""
+        from probes.dnsclient import client_for
+
         return client_for(self.nameserver, min(self.timeout, 10.0))
 
     def https(self) -> HttpsOptions:
         """How MTA-STS policies are fetched."""
+        from probes.stscheck import HttpsOptions
+        from probes.tlsinfo import TlsSettings
+
         verify = TlsSettings(ca_file=self.ca_file).verifying_context() if self.ca_file else True
         return HttpsOptions(verify=verify, timeout=self.timeout, port=self.https_port)

@@ -13,11 +13,13 @@ import json
 import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from probes.dnsaudit import DnsAudit
 from probes.model import ProbeResult, Target
 from workspace.store import Store, now
+
+if TYPE_CHECKING:
+    from probes.dnsaudit import DnsAudit
 
 MASK = "••••••"
 

@@ -15,9 +15,10 @@ import enum
 import sys
 from dataclasses import dataclass
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keyring is imported when a secret is first needed (start-up time)
+    from keyring.backend import KeyringBackend
 
 SERVICE = "mxpilot"
 PASSWORD = "password"
@@ -111,6 +112,8 @@ def backend_status(backend: KeyringBackend | None = None) -> BackendStatus:
     A chain of backends stores in its first (highest-priority) member, so
     that member decides.
     """
+    import keyring
+
     chosen = backend if backend is not None else keyring.get_keyring()
     leaves = _leaves(chosen)
     name = _qualified(leaves[0])
@@ -131,6 +134,8 @@ class SecretStore:
     @property
     def backend(self) -> KeyringBackend:
         """The keyring backend in use."""
+        import keyring
+
         return self._backend if self._backend is not None else keyring.get_keyring()
 
     def status(self) -> BackendStatus:
@@ -155,6 +160,8 @@ class SecretStore:
         if not secret:
             raise SecretStoreError("refusing to store an empty secret")
         self.require_ready()
+        import keyring.errors
+
         try:
             self.backend.set_password(SERVICE, self.entry(uid, credential), secret)
         except keyring.errors.KeyringError as exc:
@@ -164,6 +171,8 @@ class SecretStore:
 
     def get(self, uid: str, credential: str = PASSWORD) -> str | None:
         """The secret, or None when none is stored or no keyring is available."""
+        import keyring.errors
+
         try:
             return self.backend.get_password(SERVICE, self.entry(uid, credential))
         except keyring.errors.KeyringError:
@@ -175,6 +184,8 @@ class SecretStore:
 
     def delete(self, uid: str, credential: str = PASSWORD) -> bool:
         """Remove a secret; False when there was none (or no keyring to ask)."""
+        import keyring.errors
+
         try:
             self.backend.delete_password(SERVICE, self.entry(uid, credential))
         except keyring.errors.PasswordDeleteError:

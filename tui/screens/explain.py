@@ -11,8 +11,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from probes.explain import explain
-
 
 class ExplainScreen(ModalScreen[None]):
     """A modal: paste error text, read the diagnosis, copy a fix command."""
@@ -57,6 +55,7 @@ class ExplainScreen(ModalScreen[None]):
         from rich.console import Group
 
         from mxpilot.report import diagnosis_block
+        from probes.explain import explain
 
         text = self.query_one("#explain-input", TextArea).text
         result = self.query_one("#explain-result", Static)

@@ -1,0 +1,120 @@
+"""Benchmark: start-up time to the first interactive screen, mxpilot vs a bare Textual app.
+
+Each run is a fresh Python process (imports count, as they do for a user)
+that starts the app headless and exits as soon as the first screen is ready
+(the auto-pilot's first pause). The parent times the whole process. mxpilot opens
+a workspace with a checklist and four accounts (its real start-up work); the
+bare app shows one Static. Measured side by side, alternating, median of N.
+
+Target (DESIGN.md): mxpilot / bare <= 1.3.
+
+Usage: .venv/bin/python bench/tui_startup.py [--repeat 9]
+Results also go to bench/results/tui_startup.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BARE = """
+from textual.app import App
+from textual.widgets import Footer, Header, Static
+
+class Bare(App):
+    def compose(self):
+        yield Header()
+        yield Static("hello")
+        yield Footer()
+
+
+async def first_screen(pilot):
+    await pilot.pause()
+    pilot.app.exit()
+
+
+Bare().run(headless=True, size=(80, 24), auto_pilot=first_screen)
+"""
+
+MXPILOT = """
+import sys
+from pathlib import Path
+
+from tui.app import MxPilotApp
+from workspace.session import Workspace
+
+
+async def first_screen(pilot):
+    await pilot.pause()
+    pilot.app.exit()
+
+
+with Workspace.open(Path(sys.argv[1])) as ws:
+    MxPilotApp(ws).run(headless=True, size=(80, 24), auto_pilot=first_screen)
+"""
+
+SETUP = """
+import sys
+from pathlib import Path
+
+from workspace.account import Account, AccountRole, Side, with_preset_endpoints
+from workspace.session import Workspace
+
+with Workspace.open(Path(sys.argv[1])) as ws:
+    ws.checklists.create("example.com", lang="es")
+    for n, side in enumerate((Side.SOURCE, Side.TARGET, Side.SERVICE, Side.TARGET)):
+        provider = "gmail" if side is Side.SOURCE else "office365"
+        ws.accounts.add(with_preset_endpoints(Account(
+            name=f"box{n}", address=f"box{n}@example.com", side=side, provider=provider,
+            roles=(AccountRole.MAILBOX,))))
+"""
+
+
+def timed(code: str, *args: str) -> float:
+    """Wall time of one fresh process running ``code``."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, check=True, timeout=60, capture_output=True
+    )
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9, help="runs per app (median)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workspace = str(Path(tmp) / "ws.sqlite3")
+        subprocess.run([sys.executable, "-c", SETUP, workspace], cwd=ROOT, check=True, timeout=60)
+        timed(BARE)  # warm the file cache for both
+        timed(MXPILOT, workspace)
+        bare: list[float] = []
+        mine: list[float] = []
+        for _ in range(args.repeat):
+            bare.append(timed(BARE))
+            mine.append(timed(MXPILOT, workspace))
+    b, m = statistics.median(bare), statistics.median(mine)
+    ratio = m / b
+    lines = [
+        f"start-up to the first interactive screen (fresh process, headless 80x24), "
+        f"median of {args.repeat}",
+        f"  bare Textual app            {b * 1000:7.1f} ms",
+        f"  mxpilot (checklist screen)  {m * 1000:7.1f} ms",
+        f"mxpilot / bare = {ratio:.3f}   (target <= 1.30: {'OK' if ratio <= 1.3 else 'MISSED'})",
+    ]
+    print("\n".join(lines))
+    out = ROOT / "bench" / "results" / "tui_startup.txt"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
