@@ -30,18 +30,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mxlab.certs import LabCertificates  # noqa: E402
+from mxlab.dns_server import DnsLab  # noqa: E402
+from mxlab.dns_zones import full_lab  # noqa: E402
+from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
+from mxlab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
 from probes.dnsaudit import audit_domain  # noqa: E402
 from probes.dnsclient import DnsClient  # noqa: E402
 from probes.model import Security, Timeouts  # noqa: E402
 from probes.resolve import Nameserver  # noqa: E402
 from probes.runner import ProbeOptions, run_probe  # noqa: E402
 from probes.tlsinfo import TlsSettings  # noqa: E402
-from tests.lab.certs import LabCertificates  # noqa: E402
-from tests.lab.dns_server import DnsLab  # noqa: E402
-from tests.lab.dns_zones import full_lab  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
-from tests.lab.memory_keyring import MemoryKeyring  # noqa: E402
-from tests.lab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
 from workspace.account import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.accounts import NewAccount  # noqa: E402
 from workspace.checklist_template import CheckKind  # noqa: E402

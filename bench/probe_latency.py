@@ -32,14 +32,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from mxlab.certs import LabCertificates  # noqa: E402
+from mxlab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
 from probes.matrix import run_matrix  # noqa: E402
 from probes.model import Credentials, Protocol, Status, Timeouts  # noqa: E402
 from probes.presets import PRESETS, Role  # noqa: E402
 from probes.runner import ProbeOptions, run_probe  # noqa: E402
 from probes.tlsinfo import TlsSettings  # noqa: E402
-from tests.lab.certs import LabCertificates  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
-from tests.lab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
 
 SMTP_ROUND_TRIPS = 6.5
 IMAP_USER, IMAP_PASSWORD = "bench@lab.test", "bench-imap-pass"

@@ -18,7 +18,7 @@ from typing import Self
 
 from dnslib import QTYPE, RCODE, RR, DNSRecord  # type: ignore[import-untyped]
 
-from tests.lab.service import LabService
+from mxlab.service import LabService
 
 LOOPBACK = "127.0.0.1"
 _POLL = 0.1

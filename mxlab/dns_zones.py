@@ -13,7 +13,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.lab.dns_server import DnsLab
+from mxlab.dns_server import DnsLab
 
 GOOGLE_SPF = "v=spf1 ip4:127.0.1.0/24 ~all"
 MICROSOFT_SPF = "v=spf1 ip4:127.0.2.0/24 -all"
@@ -30,7 +30,8 @@ def dkim_public_key(bits: int = 2048) -> str:
     return base64.b64encode(der).decode("ascii")
 
 
-def _providers(lab: DnsLab) -> None:
+def provider_records(lab: DnsLab) -> None:
+    """Loopback copies of the providers' names the audit looks up (Google, Microsoft)."""
     lab.add("smtp.google.com", "A", "127.0.1.1")
     lab.add("_spf.google.com", "TXT", GOOGLE_SPF)
     lab.add("spf.protection.outlook.com", "TXT", MICROSOFT_SPF)
@@ -66,8 +67,13 @@ def coexistence_zone(lab: DnsLab, domain: str = "coexist.lab.test") -> None:
     lab.add(f"_dmarc.{domain}", "TXT", f"v=DMARC1; p=quarantine; rua=mailto:dmarc@{domain}")
 
 
-def office365_zone(lab: DnsLab, domain: str = "m365.lab.test", mta_sts: bool = True) -> None:
-    """A domain ready for Microsoft 365: MX, SPF, DKIM CNAMEs, DMARC, autodiscover, MS=."""
+def office365_zone(
+    lab: DnsLab, domain: str = "m365.lab.test", mta_sts: bool = True, tenant: str = TENANT
+) -> None:
+    """A domain ready for Microsoft 365: MX, SPF, DKIM CNAMEs, DMARC, autodiscover, MS=.
+
+    The DKIM CNAMEs point into ``tenant``.onmicrosoft.com.
+    """
     _soa(lab, domain)
     dashed = domain.replace(".", "-")
     mx = f"{dashed}.mail.protection.outlook.com"
@@ -76,7 +82,7 @@ def office365_zone(lab: DnsLab, domain: str = "m365.lab.test", mta_sts: bool = T
     lab.add(domain, "TXT", "v=spf1 include:spf.protection.outlook.com -all")
     lab.add(domain, "TXT", "MS=ms87654321")
     for selector in ("selector1", "selector2"):
-        target = f"{selector}-{dashed}._domainkey.{TENANT}.onmicrosoft.com"
+        target = f"{selector}-{dashed}._domainkey.{tenant}.onmicrosoft.com"
         lab.add(f"{selector}._domainkey.{domain}", "CNAME", f"{target}.")
         lab.add(target, "TXT", f"v=DKIM1; k=rsa; p={dkim_public_key()}")
     lab.add(f"_dmarc.{domain}", "TXT", f"v=DMARC1; p=reject; rua=mailto:dmarc@{domain}")
@@ -163,7 +169,7 @@ def propagation_zone(main: DnsLab, first: DnsLab, second: DnsLab) -> None:
 
 def full_lab(lab: DnsLab) -> None:
     """Every fixture zone on one server."""
-    _providers(lab)
+    provider_records(lab)
     # the organisational domain's policy, which subdomains without a record inherit
     lab.add("_dmarc.lab.test", "TXT", "v=DMARC1; p=quarantine; sp=reject; rua=mailto:d@lab.test")
     gmail_zone(lab)

@@ -12,7 +12,7 @@ import contextlib
 import socket
 import threading
 
-from tests.lab.service import LabService
+from mxlab.service import LabService
 
 LOOPBACK = "127.0.0.1"
 _START_TIMEOUT = 5.0

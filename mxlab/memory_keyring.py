@@ -1,4 +1,4 @@
-"""An in-memory keyring backend for unit tests (the real one is tested apart)."""
+"""An in-memory keyring backend for tests and the offline demo (never the user's keyring)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from keyring.errors import PasswordDeleteError
 class MemoryKeyring(KeyringBackend):
     """Secrets in a dict, per instance; nothing touches the disk."""
 
-    priority = 1.0  # type: ignore[assignment]
+    priority = 1.0
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.entries: dict[tuple[str, str], str] = {}
 
     def get_password(self, service: str, username: str) -> str | None:

@@ -28,8 +28,8 @@ from typing import Any, Literal
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
-from tests.lab.certs import LabCertificates
-from tests.lab.service import LabService
+from mxlab.certs import LabCertificates
+from mxlab.service import LabService
 
 SmtpLabMode = Literal["starttls", "tls", "plain"]
 

@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_accounts_parser(commands)
     add_checklist_parser(commands)
+    from mxpilot.demo_command import add_parser as add_demo_parser
+
+    add_demo_parser(commands)
 
     explain = commands.add_parser(
         "explain",
@@ -203,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mxpilot.checklist_command import run_checklist_command
 
             return run_checklist_command(args)
+        if args.command == "demo":
+            from mxpilot.demo_command import run_demo_command
+
+            return run_demo_command(args)
     except UsageError as exc:
         print(f"mxpilot: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.lab.memory_keyring import MemoryKeyring  # noqa: E402
+from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
 from tui.app import MxPilotApp  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402

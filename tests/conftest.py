@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
+from mxlab.certs import LabCertificates
+from mxlab.smtp import DEFAULT_USERS, SmtpLabServer
 from probes.model import Credentials, Timeouts
 from probes.runner import ProbeOptions
 from probes.tlsinfo import TlsSettings
-from tests.lab.certs import LabCertificates
 from tests.lab.hostile import HostilePeer
-from tests.lab.smtp import DEFAULT_USERS, SmtpLabServer
 
 LAB_USER, LAB_PASSWORD = next(iter(DEFAULT_USERS.items()))
 IMAP_USERS = {"imap@lab.test": "imap-S3cret!pass", "empty@lab.test": "empty-pass-42"}
@@ -108,7 +108,7 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates
 @pytest.fixture(scope="session")
 def dns_lab() -> Iterator[Any]:
     """The lab's authoritative DNS server with the mail fixture zone."""
-    from tests.lab.dns_server import DnsLab, mail_lab_zone
+    from mxlab.dns_server import DnsLab, mail_lab_zone
 
     lab = DnsLab()
     mail_lab_zone(lab)
@@ -120,8 +120,8 @@ def dns_lab() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def zones() -> Iterator[Any]:
     """A lab DNS server with every fixture zone (Gmail-era, coexistence, Microsoft 365, broken)."""
-    from tests.lab.dns_server import DnsLab
-    from tests.lab.dns_zones import full_lab
+    from mxlab.dns_server import DnsLab
+    from mxlab.dns_zones import full_lab
 
     lab = DnsLab()
     full_lab(lab)
@@ -149,7 +149,7 @@ def memory_keyring() -> Iterator[Any]:
     """An in-memory keyring installed as the process' keyring (restored afterwards)."""
     import keyring
 
-    from tests.lab.memory_keyring import MemoryKeyring
+    from mxlab.memory_keyring import MemoryKeyring
 
     previous = keyring.get_keyring()
     backend = MemoryKeyring()

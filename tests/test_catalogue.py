@@ -505,8 +505,8 @@ LAB_PERSONALITY_ENTRIES = {
 
 
 def test_every_lab_personality_has_its_entry() -> None:
-    """The lab's Exchange/Gmail replies (tests/lab/smtp.py) are the catalogue's, line by line."""
-    from tests.lab.smtp import PERSONALITIES
+    """The lab's Exchange/Gmail replies (mxlab/smtp.py) are the catalogue's, line by line."""
+    from mxlab.smtp import PERSONALITIES
 
     for name, personality in PERSONALITIES.items():
         if not personality.auth_reply:

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
+from mxlab.dns_server import DnsLab
+from mxlab.dns_zones import TENANT
+from mxlab.smtp import PERSONALITIES, SmtpLabServer
 from probes.dnsclient import DnsClient
 from probes.model import Security, Status
 from probes.resolve import Nameserver
 from probes.runner import ProbeOptions
 from tests.conftest import IMAP_USERS
-from tests.lab.dns_server import DnsLab
-from tests.lab.dns_zones import TENANT
-from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 from workspace.account import Account, AccountRole, MailEndpoint, Side
 from workspace.checklist_model import Checklist, ChecklistItem
 from workspace.checklist_template import CheckKind

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
+from mxlab.certs import LabCertificates
+from mxlab.smtp import SmtpLabServer
 from tests.conftest import LAB_PASSWORD, LAB_USER, ROOT, secret_free
-from tests.lab.certs import LabCertificates
 from tests.lab.hostile import HostilePeer
-from tests.lab.smtp import SmtpLabServer
 
 QUICK = ["--timeout", "2"]
 

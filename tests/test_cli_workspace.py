@@ -13,12 +13,12 @@ import keyring
 import keyring.backends.fail
 import pytest
 
+from mxlab.certs import LabCertificates
+from mxlab.dns_server import DnsLab
+from mxlab.memory_keyring import MemoryKeyring
+from mxlab.smtp import PERSONALITIES, SmtpLabServer
 from mxpilot.cli import main
 from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER
-from tests.lab.certs import LabCertificates
-from tests.lab.dns_server import DnsLab
-from tests.lab.memory_keyring import MemoryKeyring
-from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 
 Run = Callable[..., tuple[int, str, str]]
 

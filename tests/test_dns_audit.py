@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from mxlab.dns_server import DnsLab
+from mxlab.dns_zones import full_lab, propagation_zone
 from probes.dnsaudit import DnsAudit, audit_domain
 from probes.dnsclient import DnsClient
 from probes.dnsmodel import ChangeAction
@@ -19,8 +21,6 @@ from probes.model import Status
 from probes.resolve import Nameserver
 from probes.stscheck import HttpsOptions
 from tests.conftest import ROOT
-from tests.lab.dns_server import DnsLab
-from tests.lab.dns_zones import full_lab, propagation_zone
 from tests.lab.https_server import LabHttpsServer
 
 POLICY = (

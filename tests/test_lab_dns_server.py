@@ -10,7 +10,7 @@ import dns.rcode
 import dns.rdatatype
 import pytest
 
-from tests.lab.dns_server import DnsLab, mail_lab_zone
+from mxlab.dns_server import DnsLab, mail_lab_zone
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tests.lab.certs import LabCertificates
-from tests.lab.smtp import PERSONALITIES, SmtpLabServer
+from mxlab.certs import LabCertificates
+from mxlab.smtp import PERSONALITIES, SmtpLabServer
 
 USER = "user@lab.test"
 PASSWORD = "s3cret-pass"

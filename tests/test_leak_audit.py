@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 
+from mxlab.certs import LabCertificates
+from mxlab.dns_server import DnsLab
+from mxlab.memory_keyring import MemoryKeyring
+from mxlab.smtp import SmtpLabServer
 from mxpilot.cli import main
 from tests.conftest import IMAP_USERS
-from tests.lab.certs import LabCertificates
-from tests.lab.dns_server import DnsLab
-from tests.lab.memory_keyring import MemoryKeyring
-from tests.lab.smtp import SmtpLabServer
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
+from mxlab.certs import LabCertificates
 from probes.model import PhaseName, Protocol, Security, Status, Target
 from probes.runner import ProbeOptions, ProbeRun, run_probe, run_probes
-from tests.lab.certs import LabCertificates
 from tests.lab.hostile import HostilePeer
 
 Start = Callable[..., HostilePeer]

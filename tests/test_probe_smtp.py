@@ -8,6 +8,8 @@ from dataclasses import replace
 
 import pytest
 
+from mxlab.certs import LabCertificates
+from mxlab.smtp import PERSONALITIES, SmtpLabServer
 from probes.model import (
     AuthMethod,
     Credentials,
@@ -23,8 +25,6 @@ from probes.model import (
 )
 from probes.runner import ProbeOptions, run_probe
 from tests.conftest import LAB_PASSWORD, secret_free
-from tests.lab.certs import LabCertificates
-from tests.lab.smtp import PERSONALITIES, SmtpLabServer
 
 Start = Callable[..., SmtpLabServer]
 

@@ -14,8 +14,8 @@ import keyring.backends.null
 import pytest
 from keyrings.alt.file import PlaintextKeyring
 
+from mxlab.memory_keyring import MemoryKeyring
 from probes.model import Protocol, Security
-from tests.lab.memory_keyring import MemoryKeyring
 from workspace.account import (
     Account,
     AccountError,

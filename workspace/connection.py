@@ -28,6 +28,7 @@ class ConnectionSettings:
     insecure: bool = False
     allow_plaintext_auth: bool = False
     https_port: int = 443
+    authoritative_port: int | None = None  # where a zone's own servers listen (53; labs: high)
     lang: str = "en"
 
     def probe_options(self) -> ProbeOptions:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 import sys
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # keyring is imported when a secret is first needed (start-up time)

@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Self
 
+from mxlab.dns_server import DnsLab
 from probes.dnsclient import DnsClient
 from probes.dnsmodel import Lookup, LookupFn, LookupStatus
 from probes.resolve import Nameserver
-from tests.lab.dns_server import DnsLab
 
 Answer = Sequence[str] | LookupStatus | str
 """Records (zone-file values), or a status: a ``LookupStatus`` or its value (``"servfail"``)."""

@@ -40,8 +40,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.lab.loop_thread import LOOPBACK, LoopThreadServer
-from tests.lab.service import LabService
+from mxlab.loop_thread import LOOPBACK, LoopThreadServer
+from mxlab.service import LabService
 
 DOVECOT_BINARY = "dovecot"
 DOVECOT_LIBEXEC = Path("/usr/lib/dovecot")

@@ -34,8 +34,8 @@ import struct
 import time
 from typing import Literal, TypedDict, Unpack
 
-from tests.lab.loop_thread import LOOPBACK, LoopThreadServer
-from tests.lab.service import LabService
+from mxlab.loop_thread import LOOPBACK, LoopThreadServer
+from mxlab.service import LabService
 
 BEHAVIOURS: tuple[str, ...] = (
     "silent",

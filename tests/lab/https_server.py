@@ -23,7 +23,7 @@ from typing import Any
 
 import trustme
 
-from tests.lab.service import LabService
+from mxlab.service import LabService
 
 Route = tuple[int, str, bytes]
 RouteKey = str | tuple[str, str]

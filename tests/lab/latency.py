@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from tests.lab.loop_thread import LOOPBACK, LoopThreadServer
+from mxlab.loop_thread import LOOPBACK, LoopThreadServer
 
 _QUEUE_CHUNKS = 256
 _READ_SIZE = 65536

@@ -38,7 +38,7 @@ from jeepney import DBusAddress, new_method_call
 from jeepney.bus_messages import message_bus
 from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
-from tests.lab.service import LabService
+from mxlab.service import LabService
 
 DBUS_DAEMON = "dbus-daemon"
 KEYRING_DAEMON = "gnome-keyring-daemon"

@@ -1,0 +1,150 @@
+"""The Checklist screen's detail pane: one item's help, commands, check, evidence and log."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.widgets.checklist_phase import STATE_CELLS, display_label, local_time, who_when
+from workspace.checklist_model import ChecklistItem, ItemCheck
+from workspace.checklist_template import fill_placeholders
+from workspace.checklists import ChecklistEvent
+from workspace.history import RunRecord
+
+CHECK_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What the pane shows about one item (gathered by the screen from the workspace)."""
+
+    item: ChecklistItem
+    lang: str
+    values: Mapping[str, str]
+    events: Sequence[ChecklistEvent] = ()
+    since: RunRecord | None = None
+    checking: bool = False
+
+
+def check_line(label: str, check: ItemCheck) -> Text:
+    """``Evidence: PASS 2025-05-12 14:03 — summary (runs #3, #4)``."""
+    line = Text(f"{label}: ", style="bold")
+    line.append(check.status.upper(), style=CHECK_STYLE.get(check.status, ""))
+    line.append(f" {local_time(check.at)} — {check.summary}")
+    if check.run_ids:
+        line.append(f" (runs {', '.join(f'#{r}' for r in check.run_ids)})", style="dim")
+    return line
+
+
+def info_renderable(view: ItemView) -> RenderableType:
+    """Title, state, help with placeholders filled, check, evidence, note."""
+    item = view.item
+    word, style = STATE_CELLS[display_label(item, view.checking)]
+    head = Text(item.title, style="bold")
+    meta = Text(f"{item.item_id} · {item.phase_title} · ", style="dim")
+    meta.append(word, style=style)
+    if item.changed_at:
+        meta.append(f" · {who_when(item, wide=True)}", style="dim")
+    parts: list[RenderableType] = [head, meta, Text(fill_placeholders(item.help, view.values))]
+    if item.check is not None:
+        line = Text("Automatic check: ", style="bold")
+        line.append(item.check.label(view.lang))
+        line.append("  (r runs it now)", style="dim")
+        parts.append(line)
+    else:
+        parts.append(Text("No automatic check: tick it by hand (space).", style="dim"))
+    if item.evidence is not None:
+        parts.append(check_line("Evidence", item.evidence))
+    last = item.last_check
+    if last is not None and (item.evidence is None or last.id != item.evidence.id):
+        parts.append(check_line("Last check", last))
+    if item.evidence is not None or last is not None:
+        parts.append(Text("v shows the stored result", style="dim"))
+    if view.since is not None and not item.regressed:
+        parts.append(
+            Text(f"Working since {local_time(view.since.started_at)} (run #{view.since.id})")
+        )
+    if item.note:
+        note = Text("Note: ", style="bold")
+        note.append(item.note, style="italic")
+        parts.append(note)
+    return Group(*parts)
+
+
+def log_renderable(events: Sequence[ChecklistEvent]) -> RenderableType:
+    """The item's change log, oldest first."""
+    if not events:
+        return Text("No changes yet.", style="dim")
+    lines = [Text("Log", style="bold")]
+    for event in events:
+        line = Text(f"{local_time(event.at)} ", style="dim")
+        line.append(f"{event.actor}: ")
+        line.append(event.action, style="bold")
+        if event.detail:
+            line.append(f" {' '.join(event.detail.split())}")
+        lines.append(line)
+    return Group(*lines)
+
+
+def _command_prompt(text: str, shell: str, note: str) -> Text:
+    prompt = Text()
+    if note:
+        prompt.append(f"# {note}\n", style="dim")
+    lines = text.splitlines() or [""]
+    prompt.append(f"{shell}> ", style="dim")
+    prompt.append(lines[0], style="bold cyan")
+    if len(lines) > 1:
+        prompt.append(f"  (+{len(lines) - 1} lines)", style="dim")
+    return prompt
+
+
+class ItemDetail(VerticalScroll):
+    """The highlighted item in full; enter on a command copies it."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.commands: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        """Info, commands, log."""
+        yield Static("", id="checklist-detail-info")
+        yield Label("Commands — enter copies one, c the first:", id="checklist-commands-label")
+        yield OptionList(id="checklist-commands")
+        yield Static("", id="checklist-detail-log")
+
+    def show(self, view: ItemView | None) -> None:
+        """Show an item (or nothing)."""
+        info = self.query_one("#checklist-detail-info", Static)
+        log = self.query_one("#checklist-detail-log", Static)
+        options = self.query_one("#checklist-commands", OptionList)
+        label = self.query_one("#checklist-commands-label", Label)
+        options.clear_options()
+        self.commands = []
+        if view is None:
+            info.update("")
+            log.update("")
+            label.display = options.display = False
+            return
+        info.update(info_renderable(view))
+        for command in view.item.commands:
+            rendered = command.render(view.values)
+            self.commands.append(rendered.command)
+            options.add_option(
+                Option(_command_prompt(rendered.command, rendered.shell, rendered.note))
+            )
+        label.display = options.display = bool(self.commands)
+        log.update(log_renderable(view.events))
+
+    @on(OptionList.OptionSelected, "#checklist-commands")
+    def _copy(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.app.copy_to_clipboard(self.commands[event.option_index])
+        self.notify("Copied to the clipboard", title="Command")
