@@ -8,7 +8,8 @@ and the screen has settled (Pilot's press, which waits for the screen's
 message queues to drain), checking the cursor really moved. The same presses
 are timed with nothing running, side by side.
 
-Target (DESIGN.md): the UI answers a key in under 50 ms while 20 probes run.
+Target (DESIGN.md): the UI answers a key in under 50 ms while 20 probes run
+(judged on the 95th percentile).
 
 Usage: .venv/bin/python bench/tui_latency.py [--rtt 0.3] [--probes 20]
 Results also go to bench/results/tui_latency.txt.
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,22 +41,37 @@ from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402
 
 
-async def key_latencies(app: MxPilotApp, pilot: object, count: int) -> list[float]:
-    """Time ``count`` alternating down/up presses in the probe table; check the cursor moves."""
+async def key_latencies(app: MxPilotApp, pilot: Any, count: int) -> list[float]:
+    """Time ``count`` alternating down/up keys in the probe table.
+
+    A key goes in as the terminal driver delivers it; the time runs until the
+    cursor has moved and the screen and every widget on it have processed
+    all the messages that followed (the detail pane redrawn for the new row).
+    Pilot's own ``press`` adds idle-waiting sleeps (~60 ms even in a bare
+    app), so it is not used for the timing.
+    """
+    from textual import events
     from textual.widgets import DataTable
 
     table = app.screen.query_one("#probes-table", DataTable)
     table.focus()
-    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()
     samples = []
     for n in range(count):
         key = "down" if n % 2 == 0 else "up"
         before = table.cursor_row
+        event = events.Key(key, None)
+        event.set_sender(app)
         started = time.perf_counter()
-        await pilot.press(key)  # type: ignore[attr-defined]
+        app._driver.send_message(event)  # type: ignore[union-attr]
+        deadline = started + 5
+        while table.cursor_row == before and time.perf_counter() < deadline:
+            await asyncio.sleep(0)
+        await pilot._wait_for_screen()
         samples.append(time.perf_counter() - started)
-        if table.row_count > 1 and table.cursor_row == before:
+        if table.cursor_row == before:
             raise SystemExit(f"the cursor did not move on {key}")
+        await pilot.pause(0.02)  # a human does not type faster than this
     return samples
 
 
@@ -89,10 +106,13 @@ async def run(rtt: float, probes: int, presses: int) -> list[str]:
                 screen = app.screen
                 screen.query_one("#probes-accounts").select_all()
                 screen.action_run()
-                while screen.board.rows == [] if hasattr(screen.board, "rows") else False:
+                table = screen.query_one("#probes-table")
+                for _ in range(100):  # the rows appear once the passwords are read
+                    if table.row_count >= probes:
+                        break
                     await pilot.pause(0.05)
                 await pilot.pause(0.3)
-                running = app.workers
+                running = list(app.workers)
                 busy = await key_latencies(app, pilot, presses)
                 still_running = any(not w.is_finished for w in running)
                 await app.workers.wait_for_complete()
@@ -111,14 +131,15 @@ async def run(rtt: float, probes: int, presses: int) -> list[str]:
             f"p95 {p95 * 1000:6.1f} ms   max {ordered[-1] * 1000:6.1f} ms"
         )
 
-    worst = statistics.median(busy)
+    ordered = sorted(busy)
+    worst = ordered[int(0.95 * (len(ordered) - 1))]
     return [
         f"key press to screen update in the Probes screen, {presses} presses each, "
         f"probe RTT {rtt * 1000:.0f} ms",
         line(f"while {probes} probes run", busy),
         line("with nothing running", idle),
         f"probes still running at the last busy press: {still_running}",
-        f"median while busy = {worst * 1000:.1f} ms   "
+        f"p95 while busy = {worst * 1000:.1f} ms   "
         f"(target < 50 ms: {'OK' if worst < 0.05 else 'MISSED'})",
     ]
 
