@@ -12,9 +12,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui.screens.base import MxScreen
+from tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from workspace.account import Account

@@ -17,7 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.widgets import Button, Footer, Header, Static
+from textual.widgets import Button, Header, Static
 
 from mxpilot.checklist_command import mailbox_values
 from tui.screens.base import MxScreen
@@ -32,6 +32,7 @@ from tui.widgets.checklist_jobs import (
     write_reports,
 )
 from tui.widgets.checklist_phases import PhaseList
+from tui.widgets.footer import Footer
 from workspace.checklist_model import Checklist, ChecklistItem, CheckOutcome, ItemState
 from workspace.checklists import ChecklistError
 

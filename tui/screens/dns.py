@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
 from mxpilot.report import status_text
@@ -25,6 +25,7 @@ from tui.screens.base import MxScreen
 from tui.widgets.dns_detail import check_detail, short_title, verdict_text
 from tui.widgets.dns_propagation import PropagationView
 from tui.widgets.dns_zone_lines import change_lines
+from tui.widgets.footer import Footer
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from textual.timer import Timer
 from textual.validation import Number
 from textual.widgets import (
     DataTable,
-    Footer,
     Header,
     Input,
     Label,
@@ -35,6 +34,7 @@ from probes.model import ProbeEvent, ProbeFinished, Status
 from probes.presets import PRESETS
 from probes.runner import run_probes
 from tui.screens.base import MxScreen
+from tui.widgets.footer import Footer
 from tui.widgets.probe_board import ProbeBoard, ProbeRow, RowSpec, RunPlan, VerdictChange
 from tui.widgets.probe_detail import ProbeDetail, row_cells
 from tui.widgets.probe_plan import (

@@ -19,9 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from tui.widgets.checklist_phase import local_time
+from tui.widgets.footer import Footer
 from workspace.history import RunRecord
 
 STATUS_STYLE = {
