@@ -141,7 +141,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
                 return code
             from tui.app import run_app
 
-            return run_app(workspace_path, lab.connection_settings(lang), demo=True)
+            return run_app(workspace_path, lab.connection_settings(lang), demo=lab)
     finally:
         keyring.set_keyring(previous)
         if temporary is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -23,6 +23,17 @@ SCREENS_BY_KEY = (
     ("3", "dns", "DNS", "MX, SPF, DKIM, DMARC, autodiscover, MTA-STS"),
     ("4", "checklist", "Checklist", "the migration, item by item, with evidence"),
 )
+
+
+class DemoControls(Protocol):
+    """What the offline demo lets the app switch: the demo tenant's SMTP AUTH."""
+
+    @property
+    def tenant_smtp_auth_enabled(self) -> bool:
+        """True when the demo tenant accepts SMTP AUTH."""
+
+    def set_tenant_smtp_auth(self, enabled: bool) -> None:
+        """Turn SMTP AUTH on or off for the demo tenant (the fix for 5.7.139)."""
 
 
 def _screen(module: str, name: str) -> Screen[None]:
@@ -52,18 +63,20 @@ class MxPilotApp(App[int]):
         ),
         Binding("e", "explain", "Explain", id="app.explain"),
         Binding("f2", "toggle_theme", "Theme", id="app.toggle_theme"),
+        Binding("f9", "demo_smtp_auth", "Demo: SMTP AUTH", id="app.demo_smtp_auth"),
     ]
 
     def __init__(
         self,
         workspace: Workspace,
         settings: ConnectionSettings | None = None,
-        demo: bool = False,
+        demo: DemoControls | bool = False,
     ) -> None:
         super().__init__()
         self.workspace = workspace
         self.settings = settings or ConnectionSettings()
-        self.demo = demo
+        self.demo = bool(demo)
+        self.demo_controls = None if isinstance(demo, bool) else demo
         if demo:
             self.sub_title = "DEMO — local lab, no real accounts"
 
@@ -132,6 +145,22 @@ class MxPilotApp(App[int]):
         context = {"mailbox": target.address} if target else {}
         self.push_screen(ExplainScreen(lang=self.settings.lang, context=context))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The demo's switch exists only in the demo."""
+        if action == "demo_smtp_auth":
+            return self.demo_controls is not None
+        return True
+
+    def action_demo_smtp_auth(self) -> None:
+        """Demo: turn SMTP AUTH on or off for the demo tenant (watch a probe turn green)."""
+        controls = self.demo_controls
+        if controls is None:
+            return
+        enabled = not controls.tenant_smtp_auth_enabled
+        controls.set_tenant_smtp_auth(enabled)
+        state = "on: 5.7.139 is fixed" if enabled else "off: logins get 535 5.7.139"
+        self.notify(f"SMTP AUTH for the demo tenant is now {state}.", title="Demo")
+
     def action_toggle_theme(self) -> None:
         """Switch between a dark and a light theme."""
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -151,7 +180,7 @@ class MxPilotApp(App[int]):
 def run_app(
     workspace: Path | None = None,
     settings: ConnectionSettings | None = None,
-    demo: bool = False,
+    demo: DemoControls | bool = False,
 ) -> int:
     """Open the workspace and run the app; returns the exit code."""
     import sys
