@@ -8,7 +8,9 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.widgets import Input, TextArea
 
 from tests.conftest import ROOT, require_lab
@@ -134,3 +136,64 @@ def test_real_terminal_runs_and_quits(tmp_path: Path) -> None:
         assert not alive, "ctrl+q did not end the app"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, timeout=10)
+
+
+async def test_keys_are_remappable_by_binding_id(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text('"app.explain" = "x"\n"app.screen.dns" = "f5"\n', encoding="utf-8")
+    monkeypatch.setenv("MXPILOT_KEYMAP", str(keymap))
+    workspace.checklists.create("hotelsales.cl")
+    app = MxPilotApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        assert isinstance(app.screen, DnsScreen)
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+
+
+async def test_a_broken_keymap_is_reported_not_fatal(
+    workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keymap = tmp_path / "keymap.toml"
+    keymap.write_text("app.explain = = x\n", encoding="utf-8")
+    monkeypatch.setenv("MXPILOT_KEYMAP", str(keymap))
+    workspace.checklists.create("hotelsales.cl")
+    app = MxPilotApp(workspace)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert any("not used" in str(n.message) for n in app._notifications)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExplainScreen)
+
+
+def test_snapshot_first_run(snap_compare: Any, tmp_path: Path) -> None:
+    from mxlab.memory_keyring import MemoryKeyring
+    from workspace.secrets import SecretStore
+
+    ws = Workspace.open(tmp_path / "ws.sqlite3", SecretStore(MemoryKeyring()))
+    assert snap_compare(MxPilotApp(ws), terminal_size=(80, 24))
+    ws.close()
+
+
+def test_snapshot_explain(snap_compare: Any, tmp_path: Path) -> None:
+    from mxlab.memory_keyring import MemoryKeyring
+    from workspace.secrets import SecretStore
+
+    ws = Workspace.open(tmp_path / "ws.sqlite3", SecretStore(MemoryKeyring()))
+    ws.checklists.create("hotelsales.cl")
+
+    async def paste(pilot: Any) -> None:
+        await pilot.press("e")
+        await pilot.pause()
+        pilot.app.screen.query_one(TextArea).text = "535 5.7.3 Authentication unsuccessful"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+
+    assert snap_compare(MxPilotApp(ws), terminal_size=(80, 24), run_before=paste)
+    ws.close()

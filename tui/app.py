@@ -81,7 +81,14 @@ class MxPilotApp(App[int]):
             self.sub_title = "DEMO — local lab, no real accounts"
 
     def on_mount(self) -> None:
-        """Offer to start a migration when the workspace is empty."""
+        """Apply the user's keymap; offer to start a migration when the workspace is empty."""
+        from tui.keymap import load_keymap
+
+        keymap, problem = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        if problem:
+            self.notify(problem, title="Keymap", severity="warning", markup=False)
         if not self.workspace.checklists.names() and not self.workspace.accounts.list():
             from tui.screens.first_run import FirstRunScreen
 
