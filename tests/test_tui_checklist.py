@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Label, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 
 from mxlab.certs import LabCertificates
 from mxlab.dns_server import DnsLab
@@ -21,7 +21,7 @@ from tui.screens.checklist import ChecklistScreen
 from tui.screens.first_run import FirstRunScreen
 from tui.widgets.checklist_dialogs import ExportDialog, NoteDialog
 from tui.widgets.checklist_evidence import EvidenceDialog
-from tui.widgets.checklist_phase import PhaseSection, PhaseTable
+from tui.widgets.checklist_phases import PhaseList
 from workspace.account import Account, AccountRole, MailEndpoint, Side
 from workspace.checklists import current_user
 from workspace.connection import ConnectionSettings
@@ -56,10 +56,7 @@ async def go_to(pilot: Pilot[Any], item_id: str) -> ChecklistScreen:
 
 def row_text(screen: ChecklistScreen, item_id: str) -> str:
     """The visible cells of an item's row, as plain text."""
-    for table in screen.query(PhaseTable):
-        if item_id in table.item_ids:
-            return " | ".join(cell.plain for cell in table.get_row(item_id))
-    raise AssertionError(item_id)
+    return " | ".join(cell.plain for cell in screen.query_one(PhaseList).row_cells(item_id))
 
 
 async def settle(app: MxPilotApp, pilot: Pilot[Any]) -> None:
@@ -83,8 +80,7 @@ async def test_tick_untick_skip_and_block_by_key(workspace: Workspace) -> None:
         assert item.changed_at is not None
         assert row_text(screen, first).startswith("[x] | ✓ done")
         assert current_user() in row_text(screen, first)
-        section = screen.query(PhaseSection).first()
-        assert "1/16" in str(section.query_one(".phase-count", Label).content)
+        assert "1/16" in screen.query_one(PhaseList).heading(0).plain  # the first phase's count
         await pilot.press("space")  # untick
         await pilot.pause()
         assert workspace.checklists.get().item(first).state.value == "open"
@@ -245,10 +241,11 @@ async def test_spanish_checklist_shows_spanish_titles(workspace: Workspace) -> N
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = screen_of(app)
-        titles = [
-            str(s.query_one(".phase-title", Label).content) for s in screen.query(PhaseSection)
-        ]
-        assert titles == ["Pre-migración", "Pruebas", "Migración", "Post-migración"]
+        phases = screen.query_one(PhaseList)
+        titles = ["Pre-migración", "Pruebas", "Migración", "Post-migración"]
+        assert [phase.title for phase in phases.phases] == titles
+        for index, title in enumerate(titles):  # each phase's heading line shows its title
+            assert phases.heading(index).plain.startswith(f"{title} ")
         assert "Habilitar SMTP AUTH" in row_text(screen, "enable-smtp-auth")
         assert "Gmail a Microsoft 365" in str(
             screen.query_one("#checklist-summary", Static).content
@@ -275,7 +272,7 @@ async def test_without_a_checklist_it_says_how_to_start(workspace: Workspace) ->
         await pilot.pause()
         await pilot.pause()
         assert screen_of(app).checklist is not None
-        assert len(list(screen.query(PhaseSection))) == 4
+        assert len(screen.query_one(PhaseList).phases) == 4
 
 
 def test_snapshot_fresh_checklist(workspace: Workspace, snap_compare: Any) -> None:

@@ -1,40 +1,40 @@
 """The Checklist screen: the migration phase by phase, items ticked by hand or by passing checks.
 
-Each phase is a section with a progress bar and its items (checkbox, state,
+Each phase is a heading with a progress bar, then its items (checkbox, state,
 who/when, note, "(auto)" when a check can prove it). The highlighted item is
 shown in full below (or on the right when the terminal is wide): help with
 the placeholders filled, commands to copy, the check, its evidence and log.
 Checks run in workers (group ``checklist``); their results are stored in the
 workspace, tick the items they prove and mark the regressions.
+
+The first compose reads the checklist and builds the list and the detail
+filled, so the first frame is the finished screen; the empty state, the
+dialogs, the evidence view and the check engine are built or imported when
+first needed.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.widgets import Button, Header, Static
+from textual.widget import Widget
+from textual.widgets import Header, Static
 
 from mxpilot.checklist_command import mailbox_values
 from tui.screens.base import MxScreen
 from tui.widgets.checklist_detail import ItemDetail, ItemView
-from tui.widgets.checklist_dialogs import ExportDialog, NoteDialog
-from tui.widgets.checklist_evidence import EvidenceDialog
-from tui.widgets.checklist_jobs import (
-    default_report_path,
-    outcome_notice,
-    run_checks,
-    stored_runs,
-    write_reports,
-)
-from tui.widgets.checklist_phases import PhaseList
+from tui.widgets.checklist_phases import WIDE, PhaseList
 from tui.widgets.footer import Footer
 from workspace.checklist_model import Checklist, ChecklistItem, CheckOutcome, ItemState
 from workspace.checklists import ChecklistError
+
+if TYPE_CHECKING:
+    from textual.widgets import Button
 
 EMPTY_TEXT = (
     "[b]No checklist yet.[/b]\n\n"
@@ -51,7 +51,7 @@ class ChecklistScreen(MxScreen):
 
     TITLE = "Checklist"
     CSS_PATH = "checklist.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "tick", "Tick", id="checklist.toggle"),
         Binding("r", "run", "Run", id="checklist.run"),
@@ -67,82 +67,96 @@ class ChecklistScreen(MxScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._fresh = False
         self.checklist: Checklist | None = None
         self.actor: str | None = None  # None: the OS login name
         self.checking: set[str] = set()
         self._enabled: bool | None = None
 
     def compose(self) -> ComposeResult:
-        """Summary, the empty-state message, phases and detail, footer."""
+        """Summary, phases and detail (or how to start), footer: filled from the start."""
+        self._load()
+        self._fresh = True
+        width = self.app.size.width
+        self.set_class(width < WIDE, "-narrow")  # as the first resize will: no restyle then
+        self.set_class(width >= WIDE, "-wide")
+        self._enabled = self.checklist is not None  # the footer's first keys are the right ones
         yield Header()
-        yield Static("", id="checklist-summary")
-        with Vertical(id="checklist-empty"):
-            yield Static(EMPTY_TEXT, id="checklist-empty-text")
-            yield Button("Start a migration", variant="primary", id="checklist-start")
+        yield Static(self._summary_text(), id="checklist-summary")
+        if self.checklist is None:
+            yield self._empty_state()
         with Container(id="checklist-main"):
-            yield PhaseList(id="checklist-phases")
-            yield ItemDetail(id="checklist-detail")
+            phases = PhaseList(self.checklist, self.checking, id="checklist-phases")
+            yield phases
+            yield ItemDetail(self._item_view(phases.current_id), id="checklist-detail")
         yield Footer()
 
-    def on_mount(self) -> None:
-        """Load the newest checklist."""
-        self.reload()
+    @staticmethod
+    def _empty_state() -> Widget:
+        """What to do without a checklist (built only when there is none)."""
+        from textual.widgets import Button
+
+        return Vertical(
+            Static(EMPTY_TEXT, id="checklist-empty-text"),
+            Button("Start a migration", variant="primary", id="checklist-start"),
+            id="checklist-empty",
+        )
 
     def on_screen_resume(self) -> None:
         """Back from another screen or a modal: accounts and states may have changed."""
+        if self._fresh:  # just composed from the workspace: nothing changed since
+            self._fresh = False
+            return
         self.reload()
-
-    def on_resize(self) -> None:
-        """Columns follow the width."""
-        self.call_after_refresh(self._fill)
 
     # -- loading ---------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Read the checklist again from the workspace and show it."""
-        if not self.is_mounted:
-            return
+    def _load(self) -> None:
         try:
             self.checklist = self.workspace.checklists.get() if self._has_checklist() else None
         except ChecklistError:
             self.checklist = None
         self.set_class(self.checklist is None, "-empty")
-        phases = self.query_one(PhaseList)
-        if self.checklist is None:
-            phases.clear_sections()
-            self._summary()
-            self.set_focus(None)  # enter opens the first-run form (footer says so)
-            self._refresh_keys()
-            return
-        if phases.shape != phases.shape_of(self.checklist):
-            phases.shape = phases.shape_of(self.checklist)  # one rebuild, however many reloads
-            self.call_later(self._rebuild)
-        else:
-            self._fill()
 
     def _has_checklist(self) -> bool:
         return bool(self.workspace.checklists.names())
 
-    async def _rebuild(self) -> None:
-        if self.checklist is not None:
-            await self.query_one(PhaseList).rebuild(self.checklist, self.checking)
-            self._fill()
+    def reload(self) -> None:
+        """Read the checklist again from the workspace and show it."""
+        if not self.is_mounted:
+            return
+        self._fresh = False
+        self._load()
+        phases = self.query_one(PhaseList)
+        if self.checklist is None:
+            phases.clear_phases()
+            self._summary()
+            if not self.query("#checklist-empty"):
+                self.mount(self._empty_state(), after="#checklist-summary")
+            self.set_focus(None)  # enter opens the first-run form (footer says so)
+            self._refresh_keys()
+            return
+        another = phases.shape != phases.shape_of(self.checklist)
+        self._fill()
+        if another:  # a new checklist: the list takes the keys
+            self.set_focus(phases, scroll_visible=False)
 
     def _fill(self) -> None:
         """Show the loaded checklist: summary, rows, the current item."""
         self._summary()
         if self.checklist is None:
             return
-        if self.query_one(PhaseList).show(self.checklist, self.checking):
-            self._show_detail()
-            self._refresh_keys()
+        self.query_one(PhaseList).show(self.checklist, self.checking)
+        self._show_detail()
+        self._refresh_keys()
 
     def _summary(self) -> None:
-        summary = self.query_one("#checklist-summary", Static)
+        self.query_one("#checklist-summary", Static).update(self._summary_text())
+
+    def _summary_text(self) -> Text | str:
         c = self.checklist
         if c is None:
-            summary.update("Checklist")
-            return
+            return "Checklist"
         text = Text(f"{c.title} — {c.domain}", style="bold")
         text.append(f" · {c.finished}/{len(c.items)} done")
         verified = sum(1 for i in c.items if i.status_label == "verified")
@@ -152,27 +166,30 @@ class ChecklistScreen(MxScreen):
             text.append(f" · ⚠ {regressed} regressed", style="bold red")
         if self.checking:
             text.append(f" · checking {len(self.checking)}…", style="bold yellow")
-        summary.update(text)
+        return text
 
     def _show_detail(self) -> None:
-        detail = self.query_one(ItemDetail)
-        item = self.current_item
-        if item is None or self.checklist is None:
-            detail.show(None)
-            return
+        self.query_one(ItemDetail).show(self._item_view(self.current_id))
+
+    def _item_view(self, item_id: str | None) -> ItemView | None:
+        """What the detail pane shows about an item, gathered from the workspace."""
+        if self.checklist is None or item_id is None:
+            return None
+        try:
+            item = self.checklist.item(item_id)
+        except KeyError:
+            return None
         since = None
         if item.evidence is not None and item.evidence.run_ids and not item.regressed:
             first = self.workspace.history.get(item.evidence.run_ids[0])
             since = self.workspace.history.passing_since(first.subject) if first else None
-        detail.show(
-            ItemView(
-                item=item,
-                lang=self.checklist.lang,
-                values=mailbox_values(self.workspace, self.checklist),
-                events=self.workspace.checklists.events(self.checklist, item.item_id),
-                since=since,
-                checking=item.item_id in self.checking,
-            )
+        return ItemView(
+            item=item,
+            lang=self.checklist.lang,
+            values=mailbox_values(self.workspace, self.checklist),
+            events=self.workspace.checklists.events(self.checklist, item.item_id),
+            since=since,
+            checking=item.item_id in self.checking,
         )
 
     # -- the current item ------------------------------------------------------------------
@@ -258,6 +275,8 @@ class ChecklistScreen(MxScreen):
                 self.notify(str(exc), title="Note not saved", severity="error")
             self.reload()
 
+        from tui.widgets.checklist_dialogs import NoteDialog
+
         self.app.push_screen(NoteDialog(item.title, item.note), save)
 
     def action_copy(self) -> None:
@@ -280,9 +299,10 @@ class ChecklistScreen(MxScreen):
 
         self.app.push_screen(FirstRunScreen(), self.mx.start_migration)
 
-    @on(Button.Pressed, "#checklist-start")
-    def _start_pressed(self) -> None:
-        self.action_start()
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The empty state's button: the first-run form."""
+        if event.button.id == "checklist-start":
+            self.action_start()
 
     def action_run(self) -> None:
         """Run the highlighted item's check now."""
@@ -305,6 +325,8 @@ class ChecklistScreen(MxScreen):
         self._run_checks(ids)
 
     def _run_checks(self, item_ids: list[str]) -> None:
+        from tui.widgets.checklist_jobs import outcome_notice, run_checks
+
         checklist = self.checklist
         ids = [i for i in item_ids if i not in self.checking]
         if checklist is None or not ids:
@@ -331,6 +353,9 @@ class ChecklistScreen(MxScreen):
         item = self.current_item
         if item is None:
             return
+        from tui.widgets.checklist_evidence import EvidenceDialog
+        from tui.widgets.checklist_jobs import stored_runs
+
         runs = stored_runs(self.workspace, item)
         if not runs:
             self.notify("No stored result yet: r runs the check.", severity="warning")
@@ -343,6 +368,8 @@ class ChecklistScreen(MxScreen):
         checklist = self.checklist
         if checklist is None:
             return
+        from tui.widgets.checklist_dialogs import ExportDialog
+        from tui.widgets.checklist_jobs import default_report_path, write_reports
 
         def write(answer: object) -> None:
             if answer is None:

@@ -10,9 +10,9 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Label, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Static
 
+from tui.widgets.checklist_commands import CommandList, command_prompt
 from tui.widgets.checklist_phase import STATE_CELLS, display_label, local_time, who_when
 from workspace.checklist_model import ChecklistItem, ItemCheck
 from workspace.checklist_template import fill_placeholders
@@ -20,6 +20,7 @@ from workspace.checklists import ChecklistEvent
 from workspace.history import RunRecord
 
 CHECK_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}
+COMMANDS_LABEL = "Commands — enter copies one, c the first:"
 
 
 @dataclass(frozen=True)
@@ -94,57 +95,47 @@ def log_renderable(events: Sequence[ChecklistEvent]) -> RenderableType:
     return Group(*lines)
 
 
-def _command_prompt(text: str, shell: str, note: str) -> Text:
-    prompt = Text()
-    if note:
-        prompt.append(f"# {note}\n", style="dim")
-    lines = text.splitlines() or [""]
-    prompt.append(f"{shell}> ", style="dim")
-    prompt.append(lines[0], style="bold cyan")
-    if len(lines) > 1:
-        prompt.append(f"  (+{len(lines) - 1} lines)", style="dim")
-    return prompt
-
-
 class ItemDetail(VerticalScroll):
     """The highlighted item in full; enter on a command copies it."""
 
-    def __init__(self, id: str | None = None) -> None:
+    def __init__(self, view: ItemView | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.commands: list[str] = []
+        self._info = Static("", id="checklist-detail-info")
+        self._commands = CommandList(id="checklist-commands")
+        self._log = Static("", id="checklist-detail-log")
+        self.show(view)
 
     def compose(self) -> ComposeResult:
-        """Info, commands, log."""
-        yield Static("", id="checklist-detail-info")
-        yield Label("Commands — enter copies one, c the first:", id="checklist-commands-label")
-        yield OptionList(id="checklist-commands")
-        yield Static("", id="checklist-detail-log")
+        """Info, commands, log (showing the item given at construction)."""
+        yield self._info
+        yield self._commands
+        yield self._log
 
     def show(self, view: ItemView | None) -> None:
         """Show an item (or nothing)."""
-        info = self.query_one("#checklist-detail-info", Static)
-        log = self.query_one("#checklist-detail-log", Static)
-        options = self.query_one("#checklist-commands", OptionList)
-        label = self.query_one("#checklist-commands-label", Label)
-        options.clear_options()
         self.commands = []
         if view is None:
-            info.update("")
-            log.update("")
-            label.display = options.display = False
+            self._info.update("")
+            self._commands.set_prompts([])
+            self._commands.display = False
+            self._log.update("")
             return
-        info.update(info_renderable(view))
+        prompts: list[Text] = []
         for command in view.item.commands:
             rendered = command.render(view.values)
             self.commands.append(rendered.command)
-            options.add_option(
-                Option(_command_prompt(rendered.command, rendered.shell, rendered.note))
-            )
-        label.display = options.display = bool(self.commands)
-        log.update(log_renderable(view.events))
+            prompts.append(command_prompt(rendered.command, rendered.shell, rendered.note))
+        info = [info_renderable(view), Text()]
+        if prompts:
+            info.append(Text(COMMANDS_LABEL))
+        self._info.update(Group(*info))
+        self._commands.set_prompts(prompts)
+        self._commands.display = bool(prompts)
+        self._log.update(log_renderable(view.events))
 
-    @on(OptionList.OptionSelected, "#checklist-commands")
-    def _copy(self, event: OptionList.OptionSelected) -> None:
+    @on(CommandList.CommandChosen)
+    def _copy(self, event: CommandList.CommandChosen) -> None:
         event.stop()
-        self.app.copy_to_clipboard(self.commands[event.option_index])
+        self.app.copy_to_clipboard(self.commands[event.index])
         self.notify("Copied to the clipboard", title="Command")

@@ -1,16 +1,16 @@
-"""One phase of the Checklist screen: a header with its progress bar, and its items as rows."""
+"""How one phase of the Checklist screen reads: its heading line with a progress bar, its rows.
+
+Plain functions from the workspace's items to Rich text; the list widget
+(``checklist_phases``) lays them out, one line each.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rich.style import Style
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.message import Message
-from textual.widgets import DataTable, Label, ProgressBar
 
 from workspace.checklist_model import ChecklistItem, ItemState, PhaseProgress
 from workspace.checklists import CHECKER
@@ -25,7 +25,7 @@ STATE_CELLS: dict[str, tuple[str, str]] = {
     "regressed": ("⚠ regressed", "bold white on red"),
     "checking": ("… checking", "bold yellow"),
 }
-COLUMNS = ("box", "state", "item", "who")
+BAR_WIDTH = 14
 
 
 @dataclass(frozen=True)
@@ -118,93 +118,51 @@ def item_cells(item: ChecklistItem, widths: RowWidths, checking: bool = False) -
     ]
 
 
-class PhaseTable(DataTable[Text]):
-    """A phase's items, one per row; up and down go on to the next phase at the edges."""
+@dataclass(frozen=True)
+class BarStyles:
+    """Colours of a progress bar: done so far, all done, still to do."""
 
-    @dataclass
-    class EdgeReached(Message):
-        """The cursor tried to leave the table (``step`` -1: above the first row, +1: below)."""
-
-        table: PhaseTable
-        step: int
-
-        @property
-        def control(self) -> PhaseTable:
-            """The table."""
-            return self.table
-
-    def __init__(self, phase_id: str) -> None:
-        super().__init__(
-            cursor_type="row", show_header=False, zebra_stripes=False, id=f"phase-{phase_id}"
-        )
-        self.phase_id = phase_id
-        self.item_ids: list[str] = []
-        self._widths: RowWidths | None = None
-
-    def action_cursor_down(self) -> None:
-        """Next row, or the next phase after the last row."""
-        if self.cursor_row >= self.row_count - 1:
-            self.post_message(self.EdgeReached(self, 1))
-        else:
-            super().action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """Previous row, or the previous phase before the first row."""
-        if self.cursor_row <= 0:
-            self.post_message(self.EdgeReached(self, -1))
-        else:
-            super().action_cursor_up()
-
-    def show_items(
-        self, items: tuple[ChecklistItem, ...], widths: RowWidths, checking: Collection[str]
-    ) -> None:
-        """Fill (or refresh in place) the rows, keeping the cursor where it was."""
-        ids = [item.item_id for item in items]
-        same_shape = ids == self.item_ids and self.columns and self._widths == widths
-        if not same_shape:
-            row = self.cursor_row
-            self.clear(columns=True)
-            for key, width in zip(COLUMNS, (3, 11, widths.title, widths.who), strict=True):
-                self.add_column(key, width=width, key=key)
-            for item in items:
-                cells = item_cells(item, widths, item.item_id in checking)
-                self.add_row(*cells, key=item.item_id)
-            self.item_ids = ids
-            self._widths = widths
-            if 0 <= row < len(ids):
-                self.move_cursor(row=row, animate=False, scroll=False)
-            return
-        for item in items:
-            cells = item_cells(item, widths, item.item_id in checking)
-            for key, cell in zip(COLUMNS, cells, strict=True):
-                self.update_cell(item.item_id, key, cell)
+    done: Style
+    complete: Style
+    rest: Style
 
 
-class PhaseSection(Vertical):
-    """A phase as a section: its title, a progress bar, done/total, then its items."""
+def progress_text(finished: int, total: int, styles: BarStyles, width: int = BAR_WIDTH) -> Text:
+    """A one-line progress bar, the percentage and done/total: ``━━━━╺━━━━  25%  4/16``."""
+    share = finished / total if total else 0.0
+    full, half = divmod(round(share * width * 2), 2)
+    done = "━" * full + ("╸" if half else "")
+    rest = (("╺" if done and not half else "") + "━" * width)[: width - len(done)]
+    text = Text(no_wrap=True)
+    text.append(done, styles.complete if total and finished >= total else styles.done)
+    text.append(rest, styles.rest)
+    text.append(f" {round(share * 100):3d}%  {finished}/{total}")
+    return text
 
-    def __init__(self, phase: PhaseProgress) -> None:
-        super().__init__(classes="phase-section")
-        self.phase = phase
 
-    def compose(self) -> ComposeResult:
-        """Header line and the item table."""
-        with Horizontal(classes="phase-head"):
-            yield Label(self.phase.title, classes="phase-title")
-            yield ProgressBar(total=1, show_eta=False, classes="phase-bar")
-            yield Label("", classes="phase-count")
-        yield PhaseTable(self.phase.id)
+def heading_text(phase: PhaseProgress, width: int, styles: BarStyles) -> Text:
+    """A phase's heading: its title, then the progress on the right, ``width`` cells."""
+    progress = progress_text(phase.finished, phase.total, styles)
+    room = max(1, width - progress.cell_len - 1)
+    title = _cut(phase.title, room)
+    title.stylize("bold")
+    title.pad_right(room - title.cell_len)
+    line = Text(no_wrap=True)
+    line.append_text(title)
+    line.append(" ")
+    line.append_text(progress)
+    return line
 
-    @property
-    def table(self) -> PhaseTable:
-        """The items."""
-        return self.query_one(PhaseTable)
 
-    def show(self, phase: PhaseProgress, widths: RowWidths, checking: Collection[str]) -> None:
-        """Show ``phase`` (the same phase, newer states)."""
-        self.phase = phase
-        self.query_one(".phase-title", Label).update(phase.title)
-        bar = self.query_one(ProgressBar)
-        bar.update(total=max(phase.total, 1), progress=phase.finished)
-        self.query_one(".phase-count", Label).update(f"{phase.finished}/{phase.total}")
-        self.table.show_items(phase.items, widths, checking)
+def row_columns(cells: list[Text], widths: RowWidths) -> list[Text]:
+    """An item's cells, each in its column with a space either side (the filling unstyled:
+    a cell's style covers its text only)."""
+    columns = []
+    for cell, width in zip(cells, (3, 11, widths.title, widths.who), strict=True):
+        cell = cell.copy()
+        cell.truncate(width, overflow="ellipsis")
+        column = Text(" ", no_wrap=True)
+        column.append_text(cell)
+        column.append(" " * (width - cell.cell_len + 1))
+        columns.append(column)
+    return columns
