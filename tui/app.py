@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -73,6 +74,9 @@ class MxPilotApp(App[int]):
         demo: DemoControls | bool = False,
     ) -> None:
         super().__init__()
+        # What exists now (modules, the workspace) lives as long as the app: move it out of
+        # the cyclic collector's way, so collections during start-up and use stay short.
+        gc.freeze()
         self.workspace = workspace
         self.settings = settings or ConnectionSettings()
         self.demo = bool(demo)
