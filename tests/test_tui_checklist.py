@@ -162,6 +162,7 @@ async def test_run_a_check_evidence_and_regression(
         await pilot.press("j")  # the JSON as stored
         await pilot.press("escape")
         await pilot.pause()
+        assert app.screen is screen
 
         # Microsoft turns SMTP AUTH off for the tenant: run again, the item regresses
         smtp.personality = PERSONALITIES["o365_tenant_disabled"]

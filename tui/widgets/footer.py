@@ -14,9 +14,10 @@ from textual.widgets import Footer as TextualFooter
 
 
 class Footer(TextualFooter):
-    """A footer whose keys are recomposed at most once per refresh."""
+    """A footer whose keys are recomposed at most once per refresh, and only when they change."""
 
     _recompose_pending = False
+    _shown: tuple[tuple[str, str, str, bool, str], ...] | None = None
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         """Schedule one recompose for any number of binding changes before the next refresh."""
@@ -29,4 +30,13 @@ class Footer(TextualFooter):
 
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
+        if not self.is_attached:
+            return  # its screen went away meanwhile (a dialog closed)
+        shown = tuple(
+            (binding.key, binding.action, binding.description, enabled, tooltip)
+            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
+        )
+        if shown == self._shown:
+            return  # the same keys as drawn: nothing to redraw
+        self._shown = shown
         await self.recompose()
