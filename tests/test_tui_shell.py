@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -197,3 +198,45 @@ def test_snapshot_explain(snap_compare: Any, tmp_path: Path) -> None:
 
     assert snap_compare(MxPilotApp(ws), terminal_size=(80, 24), run_before=paste)
     ws.close()
+
+
+def test_an_app_crash_is_one_line_and_a_crash_log(tmp_path: Path) -> None:
+    """A bug in a handler: no traceback (nor its local variables) on the terminal."""
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mxlab.memory_keyring import MemoryKeyring\n"
+        "from tui.app import MxPilotApp\n"
+        "from workspace.secrets import SecretStore\n"
+        "from workspace.session import Workspace\n"
+        "class Broken(MxPilotApp):\n"
+        "    CSS_PATH = None\n"
+        "    def action_explain(self):\n"
+        "        password = 'hunter2-secret'\n"
+        "        raise ValueError('boom')\n"
+        "async def go(pilot):\n"
+        "    await pilot.pause()\n"
+        "    await pilot.press('escape', 'e')\n"
+        "    await pilot.pause()\n"
+        "ws = Workspace.open(Path(sys.argv[1]), SecretStore(MemoryKeyring()))\n"
+        "Broken(ws).run(headless=True, size=(80, 24), auto_pilot=go)\n",
+        encoding="utf-8",
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_STATE_HOME=str(tmp_path / "state"))
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "ws.sqlite3")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert "internal error: ValueError: boom" in output, output[-2000:]
+    assert "Traceback" not in output and "hunter2-secret" not in output
+    logs = list(tmp_path.rglob("crash-*.log"))
+    assert len(logs) == 1 and "ValueError: boom" in logs[0].read_text()
+    assert "hunter2-secret" not in logs[0].read_text()

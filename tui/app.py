@@ -146,6 +146,19 @@ class MxPilotApp(App[int]):
         if callable(refresh):
             refresh()
 
+    def _fatal_error(self) -> None:
+        """An unhandled error: no traceback on screen, one line and a crash log (no locals)."""
+        from rich.segment import Segments
+        from rich.text import Text
+
+        from tui.crash import crash_message, write_crash_log
+
+        self.bell()
+        error = self._exception or RuntimeError("unknown error")
+        line = Text(crash_message(error, write_crash_log(error)), style="bold red")
+        self._exit_renderables.append(Segments(self.console.render(line, self.console.options)))
+        self._close_messages_no_wait()
+
     def action_explain(self) -> None:
         """Paste an error, get the diagnosis."""
         from tui.screens.explain import ExplainScreen
@@ -204,5 +217,6 @@ def run_app(
         print(f"mxpilot: {exc}", file=sys.stderr)
         return 1
     with opened:
-        MxPilotApp(opened, settings, demo).run()
-    return 0
+        app = MxPilotApp(opened, settings, demo)
+        app.run()
+    return 3 if app.return_code else 0  # 3: internal error, as the command line
