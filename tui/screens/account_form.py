@@ -20,6 +20,7 @@ from tui.screens.account_draft import (
     preset_hint,
     security_of_port,
 )
+from tui.screens.base import ReportsJobErrors
 from workspace.account import (
     PROVIDERS,
     Account,
@@ -85,7 +86,7 @@ def _endpoint_row(protocol: str) -> Vertical:
     return Vertical(row, *errors, classes="form-cell form-wide")
 
 
-class AccountFormScreen(ModalScreen[str | None]):
+class AccountFormScreen(ReportsJobErrors, ModalScreen[str | None]):
     """Create an account, or edit one (``account``); dismissed with the saved name or None."""
 
     CSS_PATH = "account_form.tcss"

@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from probes.model import Security
 from tui.screens.account_draft import security_of_port
+from tui.screens.base import ReportsJobErrors
 from workspace.account import PROVIDERS, MailEndpoint, Side
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class ImportPreview:
     plan: Any = field(default=None, repr=False)  # holds secrets: never shown
 
 
-class ImportScreen(ModalScreen[str | None]):
+class ImportScreen(ReportsJobErrors, ModalScreen[str | None]):
     """A path, options, the preview, then Import; dismissed with a summary or None."""
 
     CSS_PATH = "account_import.tcss"

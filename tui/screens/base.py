@@ -16,7 +16,27 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-class MxScreen(Screen[None]):
+class ReportsJobErrors:
+    """Mixin for screens and dialogs: a job (worker) that fails is reported, once, here.
+
+    The notification names the job and the error; the app never shows a
+    traceback for it and keeps running.
+    """
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Report a failed job as a notification (the one place job errors are handled)."""
+        if event.state is WorkerState.ERROR:
+            error: Any = event.worker.error
+            self.notify(  # type: ignore[attr-defined]
+                f"{event.worker.name}: {error.__class__.__name__}: {error}",
+                title="Something went wrong",
+                severity="error",
+                timeout=12,
+                markup=False,
+            )
+
+
+class MxScreen(ReportsJobErrors, Screen[None]):
     """A main screen: reaches the workspace and runs its jobs as named, grouped workers.
 
     A job that raises is reported here, once, as an error notification: the
@@ -50,14 +70,3 @@ class MxScreen(Screen[None]):
         return self.run_worker(
             job(), name=name, group=group, exclusive=exclusive, exit_on_error=False
         )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Report a failed job as a notification (the one place job errors are handled)."""
-        if event.state is WorkerState.ERROR:
-            error: Any = event.worker.error
-            self.notify(
-                f"{event.worker.name}: {error.__class__.__name__}: {error}",
-                title="Something went wrong",
-                severity="error",
-                timeout=12,
-            )
