@@ -118,8 +118,8 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 def parse_endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
     from mxpilot.probe_command import parse_host_port
-    from probes.model import Security
-    from workspace.account import MailEndpoint
+    from probes.model import Protocol, Security
+    from workspace.account import MailEndpoint, default_port
 
     if text.strip().lower() == "none":
         return None
@@ -128,11 +128,9 @@ def parse_endpoint(text: str, security: str | None, protocol: str) -> MailEndpoi
         port: int | None = int(digits)  # out of range: validation names the field
     else:
         host, port = parse_host_port(text)
-    tls_port, starttls_port = (993, 143) if protocol == "imap" else (465, 587)
     if port is None:
-        port = starttls_port if security in ("starttls", "none") else tls_port
-        if protocol == "smtp" and security is None:
-            port = 587
+        implied = security or ("tls" if protocol == "imap" else "starttls")
+        port = default_port(Protocol(protocol), Security(implied))
     if security is None:
         security = "tls" if port in (993, 465) else "starttls"
     return MailEndpoint(host, port, Security(security))

@@ -291,21 +291,14 @@ def _note(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _verify(ws: Workspace, args: argparse.Namespace) -> int:
-    from mxpilot.probe_command import _options
-    from probes.dnsclient import client_for
+    from mxpilot.probe_command import connection_settings
     from probes.model import Status
-    from probes.stscheck import HttpsOptions
-    from probes.tlsinfo import TlsSettings
     from workspace.verification import ChecklistVerifier
 
-    options = _options(args)
+    settings = connection_settings(args)
     checklist = ws.checklists.get(args.checklist)
-    verify: object = True
-    if args.ca_file is not None:
-        verify = TlsSettings(ca_file=args.ca_file).verifying_context()
-    https = HttpsOptions(verify=verify, timeout=args.timeout, port=args.https_port)  # type: ignore[arg-type]
     verifier = ChecklistVerifier(
-        ws, options, client_for(options.nameserver, min(args.timeout, 10.0)), https
+        ws, settings.probe_options(), settings.dns_client(), settings.https()
     )
     items = verifier.items_to_check(checklist, args.items)
     if not items:

@@ -25,12 +25,12 @@ from probes.model import (
     Security,
     Status,
     Target,
-    Timeouts,
 )
 from probes.presets import Role, preset
 from probes.resolve import Nameserver
 from probes.runner import ProbeOptions
 from probes.tlsinfo import TlsSettings
+from workspace.connection import ConnectionSettings
 
 IMAP_PORTS = frozenset({143, 993})
 
@@ -66,7 +66,8 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     return Credentials(args.user, secret, AuthMethod(args.auth))
 
 
-def _options(args: argparse.Namespace) -> ProbeOptions:
+def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
+    """The network options given on the command line, checked (UsageError otherwise)."""
     if args.timeout <= 0 or args.timeout > 600:
         raise UsageError("--timeout must be between 0 and 600 seconds")
     ca_file: Path | None = args.ca_file
@@ -78,20 +79,23 @@ def _options(args: argparse.Namespace) -> ProbeOptions:
             nameserver = Nameserver.parse(args.nameserver)
         except ValueError as exc:
             raise UsageError(f"--nameserver {args.nameserver!r}: {exc}") from None
-    t = args.timeout
-    timeouts = Timeouts(resolve=t, connect=t, tls=t, reply=t, detect=min(t, 4.0))
     try:
-        tls = TlsSettings(ca_file=ca_file, insecure=args.insecure)
-        tls.verifying_context()
+        TlsSettings(ca_file=ca_file, insecure=args.insecure).verifying_context()
     except (OSError, ValueError) as exc:
         raise UsageError(f"--ca-file {ca_file}: not a usable PEM file ({exc})") from None
-    return ProbeOptions(
-        timeouts=timeouts,
-        tls=tls,
+    return ConnectionSettings(
+        ca_file=ca_file,
         nameserver=nameserver,
+        timeout=args.timeout,
+        insecure=args.insecure,
         allow_plaintext_auth=args.allow_plaintext_auth,
+        https_port=getattr(args, "https_port", 443),
         lang=args.lang,
     )
+
+
+def _options(args: argparse.Namespace) -> ProbeOptions:
+    return connection_settings(args).probe_options()
 
 
 def _port_map(text: str | None) -> dict[Role, int]:

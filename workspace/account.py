@@ -150,6 +150,13 @@ class Account:
         return needed
 
 
+def default_port(protocol: Protocol, security: Security) -> int:
+    """The usual port of IMAP / SMTP with implicit TLS (993 / 465), else STARTTLS (143 / 587)."""
+    if protocol is Protocol.IMAP:
+        return 993 if security is Security.TLS else 143
+    return 465 if security is Security.TLS else 587
+
+
 def preset_endpoints(provider: str) -> tuple[MailEndpoint | None, MailEndpoint | None]:
     """The IMAP (993) and SMTP (587) endpoints a provider preset names."""
     chosen = PRESETS.get(provider)

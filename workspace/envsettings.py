@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from probes.address import parse_port, split_host_port
 from probes.model import Protocol, Security
-from workspace.account import ADDRESS, AccountRole, MailEndpoint, guess_provider
+from workspace.account import ADDRESS, AccountRole, MailEndpoint, default_port, guess_provider
 from workspace.dotenv import EnvEntry, EnvFile, EnvProblem
 
 KNOWN_PREFIXES = frozenset({"IMAP", "SMTP", "OC_INBOX", "MAIL", "EMAIL"})
@@ -309,12 +309,6 @@ def _security(
     return guessed
 
 
-def _default_port(protocol: Protocol, security: Security) -> int:
-    if protocol is Protocol.IMAP:
-        return 993 if security is Security.TLS else 143
-    return 465 if security is Security.TLS else 587
-
-
 def is_placeholder(value: str) -> bool:
     """True for values like ``[CONTRASEÑA_SEGURA]``, ``changeme``, ``<password>``, ``***``."""
     text = value.strip()
@@ -383,7 +377,7 @@ def _source(
     security = _security(prefix, protocol, port, problems, warnings)
     if len(problems) > before or security is None:
         return None
-    endpoint = MailEndpoint(host, port or _default_port(protocol, security), security)
+    endpoint = MailEndpoint(host, port or default_port(protocol, security), security)
     username_entry = prefix.pick("username", warnings)
     username = username_entry.value.strip() if username_entry else ""
     from_entry = prefix.pick("from_email", warnings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from probes.address import parse_port
-from probes.model import Security
+from probes.model import Protocol, Security
 from workspace.account import (
     Account,
     AccountError,
@@ -13,6 +13,7 @@ from workspace.account import (
     AuthKind,
     MailEndpoint,
     Side,
+    default_port,
     preset_endpoints,
     validate,
     with_preset_endpoints,
@@ -20,13 +21,6 @@ from workspace.account import (
 
 # The provider a side usually has: picked for the user when the side changes.
 SIDE_PROVIDER = {Side.SOURCE: "google-workspace", Side.TARGET: "office365"}
-
-
-def default_port(protocol: str, security: str) -> int:
-    """The usual port of IMAP / SMTP with implicit TLS, or STARTTLS / none."""
-    if protocol == "imap":
-        return 993 if security == "tls" else 143
-    return 465 if security == "tls" else 587
 
 
 def security_of_port(protocol: str, port: int) -> str | None:
@@ -124,7 +118,7 @@ def _endpoint(draft: EndpointDraft, protocol: str, problems: dict[str, str]) -> 
             else:
                 problems[f"{protocol}-host"] = "give the host for this port (or clear the port)"
         return None
-    port = default_port(protocol, draft.security)
+    port = default_port(Protocol(protocol), Security(draft.security))
     if port_text:
         try:
             port = parse_port(port_text)
