@@ -296,6 +296,7 @@ def _verify(ws: Workspace, args: argparse.Namespace) -> int:
     from workspace.verification import ChecklistVerifier
 
     settings = connection_settings(args)
+    ws.use_connection(settings)
     checklist = ws.checklists.get(args.checklist)
     verifier = ChecklistVerifier(
         ws, settings.probe_options(), settings.dns_client(), settings.https()

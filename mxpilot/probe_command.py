@@ -8,7 +8,7 @@ import getpass
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
 from mxpilot.history_recorder import record_runs
@@ -31,6 +31,10 @@ from probes.resolve import Nameserver
 from probes.runner import ProbeOptions
 from probes.tlsinfo import TlsSettings
 from workspace.connection import ConnectionSettings
+
+if TYPE_CHECKING:
+    from workspace.account import Account
+    from workspace.session import Workspace
 
 IMAP_PORTS = frozenset({143, 993})
 
@@ -185,14 +189,9 @@ def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
             "--account takes the servers and login from the account: drop HOST, --preset and --user"
         )
     with open_workspace(args) as ws:
+        ws.use_connection(connection_settings(args))
         account = ws.accounts.get(args.account)
-        secret = ws.accounts.secret(account)
-        if secret is None:
-            print(
-                f"mxpilot: no password for {account.name} in the keyring "
-                f"({ws.secrets.status().describe()}); probing without logging in",
-                file=sys.stderr,
-            )
+        secret = _login_secret(ws, account)
         protocols = [Protocol(args.protocol)] if args.protocol else None
         targets = account_targets(account, secret, protocols=protocols, check_inbox=args.inbox)
         if not targets:
@@ -202,6 +201,25 @@ def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
         for result in results:
             ws.history.record_probe(result, account_id=account_id, account_name=account.name)
     return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
+
+
+def _login_secret(ws: Workspace, account: Account) -> str | None:
+    """The account's password, or a fresh OAuth access token; None (and why) when missing."""
+    from probes.oauth.errors import OAuthError
+    from workspace.token_keeper import SignInRequired
+
+    try:
+        secret = asyncio.run(ws.tokens.login_secret(account))
+    except (SignInRequired, OAuthError) as exc:
+        print(f"mxpilot: {exc}; probing without logging in", file=sys.stderr)
+        return None
+    if secret is None:
+        print(
+            f"mxpilot: no password for {account.name} in the keyring "
+            f"({ws.secrets.status().describe()}); probing without logging in",
+            file=sys.stderr,
+        )
+    return secret
 
 
 def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:

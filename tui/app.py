@@ -79,6 +79,7 @@ class MxPilotApp(App[int]):
         gc.freeze()
         self.workspace = workspace
         self.settings = settings or ConnectionSettings()
+        workspace.use_connection(self.settings)
         self.demo = bool(demo)
         self.demo_controls = None if isinstance(demo, bool) else demo
         if demo:

@@ -25,10 +25,16 @@ from workspace.account import (
     Side,
     validate,
 )
-from workspace.secrets import PASSWORD, SecretStore, SecretStoreError
+from workspace.secrets import (
+    OAUTH_CLIENT_SECRET,
+    OAUTH_REFRESH,
+    PASSWORD,
+    SecretStore,
+    SecretStoreError,
+)
 from workspace.store import Store, now
 
-CREDENTIALS = (PASSWORD, "oauth-refresh")
+CREDENTIALS = (PASSWORD, OAUTH_REFRESH, OAUTH_CLIENT_SECRET)
 
 
 class SecretState(enum.StrEnum):
@@ -139,7 +145,9 @@ class AccountBook:
         """Stored, missing, or unknowable because no keyring is available."""
         if not self.secrets.status().ready:
             return SecretState.UNAVAILABLE
-        return SecretState.STORED if self.secrets.has(account.uid) else SecretState.MISSING
+        credential = OAUTH_REFRESH if account.auth is AuthKind.OAUTH else PASSWORD
+        stored = self.secrets.has(account.uid, credential)
+        return SecretState.STORED if stored else SecretState.MISSING
 
     def secret(self, account: Account) -> str | None:
         """The account's password from the keyring."""

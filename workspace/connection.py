@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the engine is imported when a probe or audit first runs (start-up time)
+    import ssl
+
     from probes.dnsclient import DnsClient
     from probes.resolve import Nameserver
     from probes.runner import ProbeOptions
@@ -51,6 +53,12 @@ class ConnectionSettings:
         from probes.dnsclient import client_for
 
         return client_for(self.nameserver, min(self.timeout, 10.0))
+
+    def oauth_verify(self) -> ssl.SSLContext | bool:
+        """How identity platforms' certificates are checked (an added CA, or the system's)."""
+        from probes.tlsinfo import TlsSettings
+
+        return TlsSettings(ca_file=self.ca_file).verifying_context() if self.ca_file else True
 
     def https(self) -> HttpsOptions:
         """How MTA-STS policies are fetched."""

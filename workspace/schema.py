@@ -94,6 +94,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX events_by_item ON checklist_events(checklist_id, item_id, id)",
     ),
+    (
+        # OAuth sign-ins: the app registration an account signs in with, and who signed in.
+        # The refresh token (and a Google client secret) live in the keyring, never here.
+        """CREATE TABLE oauth_signins (
+            account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+            platform TEXT NOT NULL CHECK (platform IN ('microsoft', 'google')),
+            client_id TEXT NOT NULL,
+            tenant TEXT NOT NULL DEFAULT 'organizations',
+            authority TEXT,
+            scopes TEXT NOT NULL DEFAULT '[]',
+            granted_scopes TEXT NOT NULL DEFAULT '[]',
+            signed_in_as TEXT NOT NULL DEFAULT '',
+            signed_in_at TEXT,
+            refreshed_at TEXT,
+            updated_at TEXT NOT NULL
+        )""",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # keyring is imported when a secret is first needed (start-up
 
 SERVICE = "mxpilot"
 PASSWORD = "password"
+OAUTH_REFRESH = "oauth-refresh"
+OAUTH_CLIENT_SECRET = "oauth-client-secret"
 
 # Backends that store nothing, or store secrets readable by anyone with the file.
 _MISSING = {

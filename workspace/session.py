@@ -6,9 +6,12 @@ from pathlib import Path
 
 from workspace.accounts import AccountBook
 from workspace.checklists import ChecklistBook
+from workspace.connection import ConnectionSettings
 from workspace.history import RunHistory
+from workspace.oauth_signins import OAuthSignIns
 from workspace.secrets import SecretStore
 from workspace.store import Store, default_path, resolve_path
+from workspace.token_keeper import TokenKeeper
 
 
 class Workspace:
@@ -20,6 +23,12 @@ class Workspace:
         self.accounts = AccountBook(store, self.secrets)
         self.checklists = ChecklistBook(store)
         self.history = RunHistory(store)
+        self.signins = OAuthSignIns(store, self.secrets)
+        self.tokens = TokenKeeper(self.signins, self.accounts, ConnectionSettings())
+
+    def use_connection(self, settings: ConnectionSettings) -> None:
+        """How this session reaches identity platforms (trust, time limits)."""
+        self.tokens.settings = settings
 
     @classmethod
     def open(cls, path: Path | None = None, secrets: SecretStore | None = None) -> Workspace:

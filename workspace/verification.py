@@ -18,6 +18,7 @@ from probes.dnsaudit import DnsAudit, audit_domain
 from probes.dnsclient import DnsClient
 from probes.dnsprofiles import Profile
 from probes.model import ProbeResult, Protocol, Status, Target
+from probes.oauth.errors import OAuthError
 from probes.runner import EventSink, ProbeOptions, run_probes
 from probes.stscheck import HttpsOptions
 from workspace.account import Account, Side
@@ -27,6 +28,7 @@ from workspace.checklists import ChecklistError
 from workspace.history import RunRecord, probe_subject
 from workspace.plan import account_targets
 from workspace.session import Workspace
+from workspace.token_keeper import SignInRequired
 
 SOURCE_PROVIDERS = frozenset({"gmail", "google-workspace"})
 
@@ -116,7 +118,7 @@ class ChecklistVerifier:
             chosen.append(item)
         return chosen
 
-    def _plan_probe(self, item: ChecklistItem, accounts: Sequence[Account]) -> _ProbePlan:
+    async def _plan_probe(self, item: ChecklistItem, accounts: Sequence[Account]) -> _ProbePlan:
         spec = item.check
         assert spec is not None and spec.protocol is not None
         plan = _ProbePlan(item)
@@ -131,7 +133,13 @@ class ChecklistVerifier:
             return plan
         missing = []
         for account in chosen:
-            secret = self.workspace.accounts.secret(account) if spec.login else None
+            secret = None
+            if spec.login:
+                try:
+                    secret = await self.workspace.tokens.login_secret(account)
+                except (SignInRequired, OAuthError) as exc:
+                    plan.problem = str(exc)
+                    return plan
             if spec.login and not secret:
                 missing.append(account.name)
                 continue
@@ -151,7 +159,7 @@ class ChecklistVerifier:
         items = self.items_to_check(checklist, item_ids)
         accounts = self.workspace.accounts.list()
         probe_plans = [
-            self._plan_probe(item, accounts)
+            await self._plan_probe(item, accounts)
             for item in items
             if item.check is not None and item.check.kind is CheckKind.PROBE
         ]

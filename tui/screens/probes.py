@@ -167,7 +167,7 @@ class ProbesScreen(MxScreen):
         specs, no_secret = await account_specs(self.workspace, names)
         if no_secret:
             self.notify(
-                f"No password stored for {', '.join(no_secret)}: probing without logging in.",
+                f"{'; '.join(no_secret)}: probing without logging in.",
                 severity="warning",
                 markup=False,
             )

@@ -7,16 +7,18 @@ Finished results go to the workspace's history, linked to their account.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 
 from probes.address import parse_host
 from probes.model import ProbeResult, Target
+from probes.oauth.errors import OAuthError
 from probes.presets import PRESETS, Endpoint, Preset
 from tui.widgets.probe_board import ProbeRow, RowSpec
+from workspace.account import Account
 from workspace.accounts import AccountNotFound
 from workspace.plan import account_targets, credentials_for
 from workspace.session import Workspace
+from workspace.token_keeper import SignInRequired
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,21 @@ def preset_specs(choice: PresetChoice) -> list[RowSpec]:
     return specs
 
 
+async def login_secret(workspace: Workspace, account: Account) -> tuple[str | None, str]:
+    """The password or a fresh OAuth access token, and why there is none."""
+    try:
+        return await workspace.tokens.login_secret(account), ""
+    except (SignInRequired, OAuthError) as exc:
+        return None, str(exc)
+
+
 def account_key(name: str, target: Target) -> str:
     """The row key of an account's probe."""
     return f"account:{name}:{target.label}"
 
 
 async def account_specs(workspace: Workspace, names: list[str]) -> tuple[list[RowSpec], list[str]]:
-    """Rows for the accounts' endpoints, and the names of accounts without a stored secret."""
+    """Rows for the accounts' endpoints, and why some accounts will not log in."""
     specs: list[RowSpec] = []
     no_secret: list[str] = []
     for name in names:
@@ -72,9 +82,9 @@ async def account_specs(workspace: Workspace, names: list[str]) -> tuple[list[Ro
             account = workspace.accounts.get(name)
         except AccountNotFound:  # removed on another screen meanwhile
             continue
-        secret = await asyncio.to_thread(workspace.accounts.secret, account)
+        secret, problem = await login_secret(workspace, account)
         if not secret:
-            no_secret.append(name)
+            no_secret.append(problem or f"no password stored for {name}")
         for target in account_targets(account, secret):
             title = f"{name} {target.protocol.value} {target.host}:{target.port}"
             specs.append(RowSpec(account_key(name, target), title, target, name))
@@ -90,7 +100,7 @@ async def refreshed_spec(workspace: Workspace, row: ProbeRow) -> RowSpec:
         except AccountNotFound:
             pass
         else:
-            secret = await asyncio.to_thread(workspace.accounts.secret, account)
+            secret, _ = await login_secret(workspace, account)
             target = replace(target, credentials=credentials_for(account, secret))
     return RowSpec(row.key, row.title, target, row.account)
 
