@@ -180,3 +180,59 @@ def private_default_workspace(tmp_path_factory: pytest.TempPathFactory) -> Itera
         os.environ.pop("MXPILOT_WORKSPACE", None)
     else:
         os.environ["MXPILOT_WORKSPACE"] = previous
+
+
+@pytest.fixture(scope="session")
+def identity_provider(lab_certs: LabCertificates) -> Iterator[Any]:
+    """The lab identity provider (HTTPS on 127.0.0.1, lab CA), shared by the session."""
+    from mxlab.identity import LabIdentityProvider
+
+    provider = LabIdentityProvider(lab_certs)
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def identity(identity_provider: Any) -> Any:
+    """The session identity provider: behaviour reset, device_interval 0, lab apps and users."""
+    from mxlab.identity import register_lab_accounts
+
+    identity_provider.reset_behaviour()
+    identity_provider.device_interval = 0
+    register_lab_accounts(identity_provider)
+    return identity_provider
+
+
+# -- OAuth 2.0 on the lab's Dovecot (XOAUTH2/OAUTHBEARER via the identity provider) --------
+
+OAUTH_IMAP_SCOPE = "https://outlook.office.com/IMAP.AccessAsUser.All"
+OAUTH_IMAP_MESSAGES = 1  # LAB_USER's INBOX on the OAuth Dovecot
+
+
+@pytest.fixture(scope="session")
+def dovecot_oauth(
+    tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates, identity_provider: Any
+) -> Iterator[Any]:
+    """A private Dovecot whose XOAUTH2/OAUTHBEARER tokens are checked by ``identity_provider``.
+
+    Introspection (RFC 7662, POST) must show an active token of the user with the IMAP
+    scope. The IMAP_USERS plus LAB_USER (the identity provider's user, who also has a
+    password) sign in with PLAIN/LOGIN as on the ``dovecot`` fixture.
+    """
+    from tests.lab.dovecot import DovecotLab
+
+    require_lab(DovecotLab.oauth2_unavailable())
+    lab = DovecotLab(
+        tmp_path_factory.mktemp("dovecot-oauth"),
+        cert_pem=lab_certs.cert_pem,
+        key_pem=lab_certs.key_pem,
+        users={**IMAP_USERS, LAB_USER: LAB_PASSWORD},
+        messages={**IMAP_MESSAGES, LAB_USER: OAUTH_IMAP_MESSAGES},
+        oauth2_introspection_url=f"{identity_provider.base_url}/introspect",
+        oauth2_ca_file=identity_provider.ca_file,
+        oauth2_scope=OAUTH_IMAP_SCOPE,
+    )
+    lab.start()
+    yield lab
+    lab.stop()
