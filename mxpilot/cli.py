@@ -147,9 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_dns_parser(commands)
 
     from mxpilot.accounts_command import add_parser as add_accounts_parser
+    from mxpilot.auth_command import add_parser as add_auth_parser
     from mxpilot.checklist_command import add_parser as add_checklist_parser
 
     add_accounts_parser(commands)
+    add_auth_parser(commands)
     add_checklist_parser(commands)
     from mxpilot.demo_command import add_parser as add_demo_parser
 
@@ -202,6 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mxpilot.accounts_command import run_accounts_command
 
             return run_accounts_command(args)
+        if args.command == "auth":
+            from mxpilot.auth_command import run_auth_command
+
+            return run_auth_command(args)
         if args.command == "checklist":
             from mxpilot.checklist_command import run_checklist_command
 
