@@ -255,3 +255,22 @@ def test_basic_auth_readiness_dates_and_ways_out() -> None:
     assert all(f.urgency is Urgency.BROKEN for f in after)
     early = basic_auth_readiness([_m365()], date(2026, 1, 2))
     assert {f.urgency for f in early} == {Urgency.BROKEN, Urgency.LATER}
+
+
+async def test_readiness_item_fails_until_every_login_uses_oauth(
+    oauth_ws: Any, identity: Any
+) -> None:
+    from workspace.verification import ChecklistVerifier
+
+    checklist = oauth_ws.checklists.create("lab.test")
+    verifier = ChecklistVerifier(oauth_ws)
+    [skipped] = await verifier.run(checklist, ["oauth-readiness"])
+    assert skipped.status.value == "skipped"
+    account = oauth_ws.accounts.add(_m365())
+    [failing] = await verifier.run(oauth_ws.checklists.get(), ["oauth-readiness"])
+    assert failing.status.value == "fail" and "ops SMTP on password" in failing.summary
+    await _sign_in(oauth_ws, identity, account)
+    [passing] = await verifier.run(oauth_ws.checklists.get(), ["oauth-readiness"])
+    assert passing.status.value == "pass"
+    item = oauth_ws.checklists.get().item("oauth-readiness")
+    assert item.status_label == "verified"

@@ -58,10 +58,11 @@ class TemplateError(ValueError):
 
 
 class CheckKind(enum.StrEnum):
-    """What proves an item: a live probe of accounts, or a DNS audit."""
+    """What proves an item: a live probe of accounts, a DNS audit, or the accounts' logins."""
 
     PROBE = "probe"
     DNS = "dns"
+    READINESS = "readiness"  # no account depends on Basic auth (workspace.readiness)
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> str:
@@ -103,7 +104,11 @@ class CheckSpec:
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, CheckKind):
-            raise TemplateError(f"unknown check kind {self.kind!r}; one of probe, dns")
+            raise TemplateError(f"unknown check kind {self.kind!r}; one of probe, dns, readiness")
+        if self.kind is CheckKind.READINESS:
+            if (self.protocol, self.side, self.role, self.record, self.profile) != (None,) * 5:
+                raise TemplateError("a readiness check takes no other field")
+            return
         if self.kind is CheckKind.DNS:
             if self.record not in DNS_RECORDS:
                 raise TemplateError(
@@ -136,6 +141,10 @@ class CheckSpec:
         if self.kind is CheckKind.DNS:
             assert self.profile is not None
             return f"DNS {self.record} ({self.profile.value})"
+        if self.kind is CheckKind.READINESS:
+            if lang == "es":
+                return "Ninguna cuenta depende de la autenticación básica"
+            return "No account depends on Basic auth"
         assert self.protocol is not None and self.side is not None
         protocol = self.protocol.value.upper()
         if lang == "es":
@@ -155,6 +164,8 @@ class CheckSpec:
         if self.kind is CheckKind.DNS:
             assert self.profile is not None
             return {"kind": self.kind.value, "record": self.record, "profile": self.profile.value}
+        if self.kind is CheckKind.READINESS:
+            return {"kind": self.kind.value}
         assert self.protocol is not None and self.side is not None
         data: dict[str, object] = {
             "kind": self.kind.value,
@@ -175,17 +186,18 @@ class CheckSpec:
         if not isinstance(data, Mapping):
             raise TemplateError(f"a check is a table, not {type(data).__name__}")
         kind = _enum_value(CheckKind, data.get("kind"), "check kind")
-        allowed = (
-            {"kind", "record", "profile"}
-            if kind is CheckKind.DNS
-            else {"kind", "protocol", "side", "role", "login"}
-        )
+        allowed = {
+            CheckKind.DNS: {"kind", "record", "profile"},
+            CheckKind.READINESS: {"kind"},
+        }.get(kind, {"kind", "protocol", "side", "role", "login"})
         extra = sorted(set(data) - allowed)
         if extra:
             raise TemplateError(
                 f"a {kind.value} check does not take {_choices(extra)}; "
                 f"it takes {_choices(sorted(allowed))}"
             )
+        if kind is CheckKind.READINESS:
+            return cls(kind=kind)
         if kind is CheckKind.DNS:
             record = data.get("record")
             if not isinstance(record, str) or record not in DNS_RECORDS:

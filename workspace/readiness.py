@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from probes.model import Protocol
@@ -47,6 +47,7 @@ class ReadinessFinding:
     deadline: date
     message: str
     way_out: str
+    auth_label: str = "password"
 
     def to_dict(self) -> dict[str, str]:
         """JSON-ready form."""
@@ -58,6 +59,7 @@ class ReadinessFinding:
             "deadline": self.deadline.isoformat(),
             "message": self.message,
             "way_out": self.way_out,
+            "auth": self.auth_label,
         }
 
 
@@ -142,7 +144,9 @@ def basic_auth_readiness(
     """Every password login that Microsoft 365 or Google stops (or stopped) accepting."""
     day = today or date.today()
     found: list[ReadinessFinding] = []
-    for account in accounts:
+    chosen = list(accounts)
+    by_name = {a.name: a for a in chosen}
+    for account in chosen:
         platform = platform_of(account)
         if account.auth is AuthKind.OAUTH:
             continue
@@ -150,4 +154,7 @@ def basic_auth_readiness(
             found += _microsoft(account, day)
         elif platform == "google" and account.auth is AuthKind.PASSWORD:
             found += _google(account, day)
-    return found
+    return [
+        replace(f, auth_label=by_name[f.account].auth.value) if f.account in by_name else f
+        for f in found
+    ]

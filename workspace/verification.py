@@ -27,6 +27,7 @@ from workspace.checklist_template import CheckKind, CheckSpec
 from workspace.checklists import ChecklistError
 from workspace.history import RunRecord, probe_subject
 from workspace.plan import account_targets
+from workspace.readiness import basic_auth_readiness, platform_of
 from workspace.session import Workspace
 from workspace.token_keeper import SignInRequired
 
@@ -54,6 +55,29 @@ def matching_accounts(spec: CheckSpec, accounts: Sequence[Account]) -> list[Acco
             continue
         chosen.append(account)
     return chosen
+
+
+def readiness_outcome(item_id: str, accounts: Sequence[Account]) -> CheckOutcome:
+    """Pass when no account's login depends on Basic auth; the findings are the evidence."""
+    mail = [a for a in accounts if platform_of(a) != "other"]
+    if not mail:
+        return CheckOutcome(
+            item_id,
+            Status.SKIPPED,
+            "no Microsoft 365 or Google account yet: 'mxpilot accounts add'",
+        )
+    findings = basic_auth_readiness(mail)
+    if not findings:
+        names = ", ".join(a.name for a in mail)
+        return CheckOutcome(
+            item_id, Status.PASS, f"every account signs in without Basic auth: {names}"
+        )
+    lines = [
+        f"{f.account} {f.protocol.value.upper()} on {f.auth_label}: {f.urgency.value}, "
+        f"{f.deadline.isoformat()}"
+        for f in findings
+    ]
+    return CheckOutcome(item_id, Status.FAIL, "; ".join(lines))
 
 
 def _worst(statuses: Sequence[Status]) -> Status:
@@ -180,6 +204,11 @@ class ChecklistVerifier:
         runs = self._record_probes(targets, results, probe_plans)
         outcomes = [self._probe_outcome(plan, runs) for plan in probe_plans]
         outcomes += [self._dns_outcome(item, audits) for item in dns_items]
+        outcomes += [
+            readiness_outcome(item.item_id, accounts)
+            for item in items
+            if item.check is not None and item.check.kind is CheckKind.READINESS
+        ]
         order = {item.item_id: n for n, item in enumerate(items)}
         outcomes.sort(key=lambda o: order[o.item_id])
         self.workspace.checklists.record_checks(checklist, outcomes)
