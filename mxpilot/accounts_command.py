@@ -271,6 +271,20 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
             f"{last['status']}\n[dim]{last['at']}[/]" if last else "—",
         )
     console.print(table)
+    from workspace.readiness import basic_auth_readiness
+
+    findings = basic_auth_readiness(accounts)
+    if findings:
+        broken = [f for f in findings if f.urgency.value == "broken"]
+        coming = sorted(f.deadline.isoformat() for f in findings if f not in broken)
+        parts = [f"{len(broken)} refused already"] if broken else []
+        if coming:
+            parts.append(f"{len(coming)} stop working by {coming[-1]}")
+        console.print(
+            f"[yellow]{len(findings)} login(s) depend on Basic auth[/] ({', '.join(parts)}): "
+            "'mxpilot auth readiness' says what to do",
+            highlight=False,
+        )
     return EXIT_OK
 
 
