@@ -250,3 +250,10 @@ def test_endpoints_for_clouds_and_labs() -> None:
     ):
         with pytest.raises(OAuthConfigError):
             bad.validated()
+
+
+async def test_microsoft_browser_flow_with_pkce(identity: Any) -> None:
+    tokens, pages = await _loopback(identity, microsoft(identity))
+    assert pages == [200]
+    assert tokens.signed_in_as == LAB_USER and tokens.has_scope(SMTP_SCOPE)
+    assert any(path.endswith("/oauth2/v2.0/authorize") for _, path, _ in identity.requests)
