@@ -5,6 +5,11 @@ submission on STARTTLS (587-style), implicit TLS (465-style) or plain text, auth
 AUTH PLAIN/LOGIN against a user table, stores accepted messages, and can answer AUTH with
 the exact reply lines Exchange Online or Gmail send when an account is in trouble.
 
+AUTH XOAUTH2 checks the bearer token like a password by default. Given
+``oauth_introspection_url``, it asks an RFC 7662 introspection endpoint instead (the lab
+identity provider): the token must be active, issued to the XOAUTH2 user and carry the
+required scope; failures get the provider's error challenge and 535 lines.
+
 Usage::
 
     with SmtpLabServer("starttls", "o365_basic_disabled", certs) as server:
@@ -14,6 +19,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import collections
 import hmac
 import logging
 import ssl
@@ -23,10 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from mxlab.certs import LabCertificates
 from mxlab.service import LabService
@@ -46,6 +54,17 @@ EXCHANGE_BANNER = "Microsoft ESMTP MAIL Service ready at {date}"
 GMAIL_HOST = "smtp.gmail.com"
 GMAIL_BANNER = "ESMTP d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp"
 
+OUTLOOK_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
+GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
+INTROSPECTION_TIMEOUT_S = 5.0
+AUTH_LINE_LIMIT = 12288  # RFC 4954: AUTH lines up to 12288 octets (a JWT is ~2 KB)
+OAUTH_REJECTED_REPLY = "535 5.7.3 Authentication unsuccessful"
+OAUTH_UNAVAILABLE_REPLY = "454 4.7.0 Temporary authentication failure"
+MAILBOX_AUTH_DISABLED_REPLY = (
+    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+    "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
+)
+
 
 @dataclass(frozen=True)
 class Personality:
@@ -55,6 +74,8 @@ class Personality:
     after the client has given its credentials, right or wrong; empty means normal
     behaviour (235 on the right password, 535 5.7.8 otherwise). ``close_after`` hangs up
     after that reply. ``banner`` may contain ``{date}``, filled in per connection.
+    ``password_only``: the reply is about password sign-in (basic auth off, app password
+    needed, wrong password), so a server validating OAuth tokens accepts a good token anyway.
     """
 
     name: str
@@ -62,6 +83,7 @@ class Personality:
     banner: str
     auth_reply: tuple[str, ...] = ()
     close_after: bool = False
+    password_only: bool = False
 
     def banner_text(self, when: datetime | None = None) -> str:
         """The greeting text after the host name, dated ``when`` (default: now)."""
@@ -84,12 +106,14 @@ class Personality:
         return "\n".join(line[4:].strip(" \t") for line in self.auth_reply)
 
 
-def _exchange(name: str, *reply: str, close_after: bool = False) -> Personality:
-    return Personality(name, EXCHANGE_HOST, EXCHANGE_BANNER, reply, close_after)
+def _exchange(
+    name: str, *reply: str, close_after: bool = False, password_only: bool = False
+) -> Personality:
+    return Personality(name, EXCHANGE_HOST, EXCHANGE_BANNER, reply, close_after, password_only)
 
 
-def _gmail(name: str, *reply: str) -> Personality:
-    return Personality(name, GMAIL_HOST, GMAIL_BANNER, reply)
+def _gmail(name: str, *reply: str, password_only: bool = False) -> Personality:
+    return Personality(name, GMAIL_HOST, GMAIL_BANNER, reply, password_only=password_only)
 
 
 PERSONALITIES: dict[str, Personality] = {
@@ -106,6 +130,7 @@ PERSONALITIES: dict[str, Personality] = {
             "o365_basic_disabled",
             "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
             "[BN0PR04CA0157.namprd04.prod.outlook.com]",
+            password_only=True,
         ),
         _exchange(
             "o365_criteria",
@@ -116,6 +141,7 @@ PERSONALITIES: dict[str, Personality] = {
         _exchange(
             "o365_bad_credentials",
             "535 5.7.3 Authentication unsuccessful [BN6PR1101CA0010.namprd11.prod.outlook.com]",
+            password_only=True,
         ),
         _exchange(
             "o365_not_authenticated",
@@ -137,12 +163,14 @@ PERSONALITIES: dict[str, Personality] = {
             "534-5.7.9 Application-specific password required. For more information, go to",
             "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor "
             "d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp",
+            password_only=True,
         ),
         _gmail(
             "gmail_bad_credentials",
             "535-5.7.8 Username and Password not accepted. For more information, go to",
             "535 5.7.8  https://support.google.com/mail/?p=BadCredentials "
             "a1b2c3d4e5f6-7a8b9c0d1e2f.20 - gsmtp",
+            password_only=True,
         ),
         _gmail(
             "gmail_too_many",
@@ -193,8 +221,68 @@ class _MessageStore:
         return "250 2.0.0 OK queued"
 
 
+@dataclass(frozen=True)
+class OAuthValidation:
+    """How the lab checks XOAUTH2 tokens: RFC 7662 introspection at ``url``.
+
+    ``ca_file`` is the CA the endpoint's certificate must chain to; ``required_scope``
+    must be among the token's scopes; ``auth_disabled`` holds users whose mailbox has
+    SMTP AUTH switched off (Exchange's 5.7.139). ``gmail`` answers failures as Gmail does.
+    """
+
+    url: str
+    ca_file: Path | None
+    required_scope: str
+    auth_disabled: frozenset[str]
+    gmail: bool = False
+
+    def error_challenge(self) -> str:
+        """The provider's base64 JSON error challenge sent before the final 535."""
+        if self.gmail:  # what smtp.gmail.com really sends (status 400, "Bearer")
+            detail = f'{{"status":"400","schemes":"Bearer","scope":"{self.required_scope}"}}'
+        else:
+            detail = f'{{"status":"401","schemes":"bearer","scope":"{self.required_scope}"}}'
+        return b64encode(detail.encode()).decode("ascii")
+
+    def rejected_reply(self) -> tuple[str, ...]:
+        """The reply lines after the client has acknowledged the error challenge."""
+        if self.gmail:
+            return PERSONALITIES["gmail_bad_credentials"].auth_reply
+        return (OAUTH_REJECTED_REPLY,)
+
+    async def introspect(self, token: str) -> dict[str, Any] | None:
+        """The endpoint's JSON answer for ``token``, or None when it cannot be had.
+
+        The token travels only in the POST body; nothing here logs it or puts it in an
+        exception.
+        """
+        verify: ssl.SSLContext | bool = True
+        if self.ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(self.ca_file))
+        try:
+            async with httpx.AsyncClient(verify=verify, timeout=INTROSPECTION_TIMEOUT_S) as client:
+                response = await client.post(self.url, data={"token": token})
+            if response.status_code != 200:
+                return None
+            answer = response.json()
+        except (httpx.HTTPError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    def accepts(self, answer: dict[str, Any], user: str) -> bool:
+        """True when the answer shows an active token of ``user`` with the required scope."""
+        scopes = str(answer.get("scope", "")).split()
+        return (
+            answer.get("active") is True
+            and str(answer.get("username", "")).casefold() == user.casefold()
+            and self.required_scope in scopes
+        )
+
+
 class _LabSmtp(SMTP):
     """aiosmtpd's SMTP with submission rules, the user table and a personality."""
+
+    line_length_limit = AUTH_LINE_LIMIT  # the stream limit; other commands keep 512
 
     def __init__(
         self,
@@ -203,13 +291,19 @@ class _LabSmtp(SMTP):
         personality: Personality,
         users: dict[str, str],
         starttls_first: bool,
+        oauth: OAuthValidation | None = None,
         **smtp_kwargs: Any,
     ) -> None:
         self._personality = personality
         self._users = users
+        self._oauth = oauth
         self._starttls_first = starttls_first
         self._credentials_received = False
         super().__init__(handler, authenticator=self._check_credentials, **smtp_kwargs)
+        # Per connection (aiosmtpd shares one class-level dict): long AUTH lines for tokens.
+        self.command_size_limits = collections.defaultdict(
+            lambda: SMTP.command_size_limit, {"AUTH": AUTH_LINE_LIMIT}
+        )
 
     def _check_credentials(
         self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
@@ -245,10 +339,11 @@ class _LabSmtp(SMTP):
             self._hang_up()
 
     async def auth_XOAUTH2(self, _: Any, args: list[str]) -> AuthResult:
-        """XOAUTH2 as Gmail and Exchange Online speak it; the token is checked like a password.
+        """XOAUTH2 as Gmail and Exchange Online speak it.
 
-        A bad token gets the providers' error challenge (``334`` + base64 JSON),
-        the client's empty line, then ``535 5.7.3``.
+        The token is checked like a password, or by introspection when the server has an
+        ``OAuthValidation``. A bad token gets the providers' error challenge (``334`` +
+        base64 JSON), the client's empty line, then ``535 5.7.3`` (Gmail: ``535 5.7.8``).
         """
         if len(args) < 2:
             await self.push("501 5.5.2 XOAUTH2 needs an initial response")
@@ -260,6 +355,8 @@ class _LabSmtp(SMTP):
         except (ValueError, StopIteration):
             await self.push("501 5.5.2 Can't decode XOAUTH2 initial response")
             return AuthResult(success=False, handled=True)
+        if self._oauth is not None:
+            return await self._introspected_xoauth2(self._oauth, user, token)
         result = self._authenticate("XOAUTH2", LoginPassword(user.encode(), token.encode()))
         if result.success or result.handled:
             return result
@@ -269,6 +366,28 @@ class _LabSmtp(SMTP):
         await self.challenge_auth(error.decode("ascii"), encode_to_b64=False)
         await self.push("535 5.7.3 Authentication unsuccessful [XOAUTH2 token rejected]")
         return AuthResult(success=False, handled=True)
+
+    async def _introspected_xoauth2(
+        self, oauth: OAuthValidation, user: str, token: str
+    ) -> AuthResult:
+        answer = await oauth.introspect(token)
+        if answer is None:
+            await self.push(OAUTH_UNAVAILABLE_REPLY)
+            return AuthResult(success=False, handled=True)
+        if not oauth.accepts(answer, user):
+            ack = await self.challenge_auth(oauth.error_challenge(), encode_to_b64=False)
+            if ack is MISSING:  # "*" or garbage: aiosmtpd has already answered 501
+                return AuthResult(success=False, handled=True)
+            for line in oauth.rejected_reply():
+                await self.push(line)
+            return AuthResult(success=False, handled=True)
+        if user.casefold() in oauth.auth_disabled:
+            await self.push(MAILBOX_AUTH_DISABLED_REPLY)
+            return AuthResult(success=False, handled=True)
+        if self._personality.auth_reply and not self._personality.password_only:
+            self._credentials_received = True  # smtp_AUTH pushes the personality's reply
+            return AuthResult(success=False, handled=True)
+        return AuthResult(success=True, auth_data=LoginPassword(user.encode(), b""))
 
     @syntax("MAIL FROM: <address>", extended=" [SP <mail-parameters>]")
     async def smtp_MAIL(self, arg: str | None) -> None:
@@ -338,6 +457,12 @@ class SmtpLabServer(LabService):
     "tls" (465-style implicit TLS) or "plain" (no TLS, AUTH allowed in clear).
     ``server_context`` overrides the certificate served (expired, wrong name,
     interception); by default the good lab certificate from ``certs`` is served.
+
+    ``oauth_introspection_url`` makes XOAUTH2 ask that RFC 7662 endpoint (trusting
+    ``oauth_ca_file``) and require ``oauth_required_scope`` (None: Gmail's
+    ``https://mail.google.com/`` for Gmail personalities, else Outlook's ``SMTP.Send``);
+    users in ``smtp_auth_disabled`` get Exchange's mailbox-level 5.7.139. Like
+    ``personality``, these attributes may be changed while running (next connection).
     """
 
     host: str = LAB_HOST
@@ -349,7 +474,13 @@ class SmtpLabServer(LabService):
         certs: LabCertificates | None = None,
         users: dict[str, str] | None = None,
         server_context: ssl.SSLContext | None = None,
+        *,
+        oauth_introspection_url: str | None = None,
+        oauth_ca_file: Path | None = None,
+        oauth_required_scope: str | None = None,
+        smtp_auth_disabled: set[str] | None = None,
     ) -> None:
+        """Prepare (but do not start) a server; see the class docstring for the options."""
         if mode not in ("starttls", "tls", "plain"):
             raise ValueError(f"unknown SMTP lab mode {mode!r}")
         if personality not in PERSONALITIES:
@@ -363,6 +494,10 @@ class SmtpLabServer(LabService):
         self.mode: SmtpLabMode = mode
         self.personality = PERSONALITIES[personality]
         self.users = dict(DEFAULT_USERS if users is None else users)
+        self.oauth_introspection_url = oauth_introspection_url
+        self.oauth_ca_file = oauth_ca_file
+        self.oauth_required_scope = oauth_required_scope
+        self.smtp_auth_disabled: set[str] = set(smtp_auth_disabled or ())
         self.messages: list[LabMessage] = []
         self._store = _MessageStore(self.messages)
         self._server_context = server_context
@@ -381,12 +516,27 @@ class SmtpLabServer(LabService):
         """``(host, port)`` for a client to connect to."""
         return self.host, self.port
 
+    def oauth_validation(self) -> OAuthValidation | None:
+        """The XOAUTH2 token check new connections get, from the current attributes."""
+        if self.oauth_introspection_url is None:
+            return None
+        gmail = self.personality.host == GMAIL_HOST
+        default_scope = GOOGLE_MAIL_SCOPE if gmail else OUTLOOK_SMTP_SCOPE
+        return OAuthValidation(
+            url=self.oauth_introspection_url,
+            ca_file=self.oauth_ca_file,
+            required_scope=self.oauth_required_scope or default_scope,
+            auth_disabled=frozenset(user.casefold() for user in self.smtp_auth_disabled),
+            gmail=gmail,
+        )
+
     def _build_smtp(self, loop: asyncio.AbstractEventLoop) -> SMTP:
         return _LabSmtp(
             self._store,
             personality=self.personality,
             users=self.users,
             starttls_first=self.mode == "starttls",
+            oauth=self.oauth_validation(),
             hostname=self.personality.host,
             ident=self.personality.banner_text(),
             tls_context=self._server_context if self.mode == "starttls" else None,

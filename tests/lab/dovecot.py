@@ -14,6 +14,12 @@ Ports:
   v1 header; Dovecot then judges the connection like a remote one: CAPABILITY shows
   LOGINDISABLED and LOGIN is refused until STARTTLS. Bytes are relayed untouched.
 
+OAuth 2.0 (optional): given ``oauth2_introspection_url``, Dovecot also offers SASL XOAUTH2 and
+OAUTHBEARER and checks each bearer token with an RFC 7662 introspection request (``POST
+token=...``, answer ``active``/``username``/``scope``) made by its auth process over HTTPS,
+trusting ``oauth2_ca_file``; ``oauth2_scope`` makes a token without that scope fail. PLAIN and
+LOGIN keep using the passwd-file (each passdb is limited to its own mechanisms).
+
 Two Dovecot delays are switched off for fast tests: ``auth_failure_delay = 0`` (a failed login
 still answers within ~0.5 s, Dovecot's failure-queue tick) and the per-IP auth penalty (the
 ``anvil-auth-penalty`` socket is not created, so the auth process runs without penalties).
@@ -52,6 +58,8 @@ _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; Dovecot adds e.g. "/token-login
 _SOCKET_SUFFIX_MAX = 30
 _START_ATTEMPTS = 3
 _READ_SIZE = 65536
+PASSWORD_MECHANISMS = "plain login"
+OAUTH2_MECHANISMS = "xoauth2 oauthbearer"
 
 
 class DovecotLab(LabService):
@@ -69,8 +77,17 @@ class DovecotLab(LabService):
         key_pem: Path,
         users: dict[str, str],
         messages: dict[str, int] | None = None,
+        *,
+        oauth2_introspection_url: str | None = None,
+        oauth2_ca_file: Path | None = None,
+        oauth2_scope: str | None = None,
     ) -> None:
-        """Prepare (but do not start) an instance living entirely inside ``directory``."""
+        """Prepare (but do not start) an instance living entirely inside ``directory``.
+
+        ``oauth2_introspection_url`` turns on XOAUTH2/OAUTHBEARER against that RFC 7662
+        endpoint (HTTPS verified with ``oauth2_ca_file``; ``oauth2_scope``: a scope the token
+        must carry). OAuth users still need an entry in ``users`` for their Maildir.
+        """
         for user, password in users.items():
             _check_user(user, password)
         unknown = set(messages or {}) - set(users)
@@ -81,6 +98,11 @@ class DovecotLab(LabService):
         self.key_pem = key_pem.resolve()
         self.users = dict(users)
         self.messages = {user: (messages or {}).get(user, 0) for user in users}
+        if oauth2_introspection_url is not None and re.search(r"\s", oauth2_introspection_url):
+            raise ValueError("oauth2_introspection_url must not contain white space")
+        self.oauth2_introspection_url = oauth2_introspection_url
+        self.oauth2_ca_file = oauth2_ca_file.resolve() if oauth2_ca_file else None
+        self.oauth2_scope = oauth2_scope
         self.host: str = LOOPBACK
         self.imaps_port: int = 0
         self.imap_port: int = 0
@@ -103,6 +125,16 @@ class DovecotLab(LabService):
             dovecot_version()
         except (OSError, ValueError, subprocess.SubprocessError) as error:
             return f"dovecot --version failed: {error}"
+        return None
+
+    @staticmethod
+    def oauth2_unavailable() -> str | None:
+        """None when the OAuth 2.0 set-up can run here, else why not (it targets Dovecot 2.3)."""
+        reason = DovecotLab.available()
+        if reason is not None:
+            return reason
+        if dovecot_version() >= (2, 4):
+            return "DovecotLab's OAuth 2.0 set-up is written for Dovecot 2.3 (2.4 found)"
         return None
 
     def start(self) -> None:
@@ -223,6 +255,13 @@ class DovecotLab(LabService):
         users = self.directory / "users"
         users.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
         users.chmod(0o600)
+        if self.oauth2_introspection_url is not None:
+            self.oauth2_args_path.write_text(_oauth2_args(self))
+
+    @property
+    def oauth2_args_path(self) -> Path:
+        """Where the oauth2 passdb's settings file is written (only used with OAuth 2.0)."""
+        return self.directory / "oauth2.conf.ext"
 
     def _config(self, base_dir: Path, haproxy_port: int) -> str:
         major, minor = dovecot_version()
@@ -334,7 +373,7 @@ listen = {LOOPBACK}
 protocols = imap
 ssl = yes
 auth_failure_delay = 0
-auth_mechanisms = plain login
+auth_mechanisms = {_mechanisms(lab)}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
 default_login_user = {login_user}
@@ -393,9 +432,10 @@ disable_plaintext_auth = yes
 mail_location = maildir:~/Maildir
 {chroot.format(mail=mail)}passdb {{
   driver = passwd-file
+  mechanisms = {PASSWORD_MECHANISMS}
   args = scheme=PLAIN username_format=%u {lab.directory / "users"}
 }}
-userdb {{
+{_oauth2_passdb_23(lab)}userdb {{
   driver = static
   args = home={home.format(mail=mail)}%u
 }}
@@ -405,6 +445,9 @@ userdb {{
 
 
 def _config_24(lab: DovecotLab, base_dir: Path, haproxy_port: int) -> str:
+    if lab.oauth2_introspection_url is not None:
+        # 2.4 moved token checks out of the passdb (an "oauth2 { }" filter); not written yet.
+        raise RuntimeError("DovecotLab's OAuth 2.0 set-up supports Dovecot 2.3 only")
     mail = lab.directory / "mail"
     chroot, home = _mail_layout()
     return (
@@ -427,6 +470,42 @@ userdb static {{
 """
         + _services(lab, haproxy_port)
     )
+
+
+def _mechanisms(lab: DovecotLab) -> str:
+    if lab.oauth2_introspection_url is None:
+        return PASSWORD_MECHANISMS
+    return f"{PASSWORD_MECHANISMS} {OAUTH2_MECHANISMS}"
+
+
+def _oauth2_passdb_23(lab: DovecotLab) -> str:
+    if lab.oauth2_introspection_url is None:
+        return ""
+    return f"""\
+passdb {{
+  driver = oauth2
+  mechanisms = {OAUTH2_MECHANISMS}
+  args = {lab.oauth2_args_path}
+}}
+"""
+
+
+def _oauth2_args(lab: DovecotLab) -> str:
+    """The oauth2 passdb's settings file: RFC 7662 introspection by POST, nothing cached."""
+    lines = [
+        f"introspection_url = {lab.oauth2_introspection_url}",
+        "introspection_mode = post",
+        "force_introspection = yes",
+        "username_attribute = username",
+        "active_attribute = active",
+        "active_value = true",
+        "timeout_msecs = 5000",
+    ]
+    if lab.oauth2_ca_file is not None:
+        lines.append(f"tls_ca_cert_file = {lab.oauth2_ca_file}")
+    if lab.oauth2_scope:
+        lines.append(f"scope = {lab.oauth2_scope}")
+    return "\n".join(lines) + "\n"
 
 
 def _write_maildir(maildir: Path, user: str, count: int) -> None:
