@@ -144,3 +144,112 @@ def test_no_secret_in_any_file_the_session_wrote(
         for secret, users in secrets.items():
             for form in encodings(secret, users):
                 assert form not in data, f"a secret is in {path.relative_to(tmp_path)}"
+
+
+def token_encodings(token: str, users: list[str]) -> set[bytes]:
+    """A token as it could appear: raw, base64, JSON-escaped, inside SASL XOAUTH2 / OAUTHBEARER."""
+    raw = token.encode()
+    forms = {raw, base64.b64encode(raw), json.dumps(token).encode()[1:-1]}
+    for user in users:
+        forms.add(base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()))
+        forms.add(base64.b64encode(f"n,a={user},\x01auth=Bearer {token}\x01\x01".encode()))
+    return forms
+
+
+def test_no_token_in_any_file_an_oauth_session_wrote(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    smtp_server: Callable[..., SmtpLabServer],
+    dovecot_oauth: Any,
+    identity: Any,
+    lab_certs: LabCertificates,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign in (device code and browser), probe with XOAUTH2, verify, report: no token on disk."""
+    import ssl
+    import threading
+
+    import httpx
+
+    from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
+    from mxpilot import auth_command
+
+    introspect = {
+        "oauth_introspection_url": f"{identity.base_url}/introspect",
+        "oauth_ca_file": identity.ca_file,
+    }
+    smtp = smtp_server("starttls", "o365_basic_disabled", users={}, **introspect)
+    gmail = smtp_server("starttls", "gmail_bad_credentials", users={}, **introspect)
+    run_dir = tmp_path / "run"
+    workspace = run_dir / "workspace"
+    workspace.mkdir(parents=True)
+    printed: list[str] = []
+
+    def mx(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["--workspace", str(workspace), *argv])
+        out, err = capsys.readouterr()
+        printed.extend([out, err])
+        return code
+
+    lab = ["--ca-file", str(lab_certs.ca_pem), "--timeout", "3"]
+    authority = ["--authority", identity.base_url]
+    assert mx("accounts", "add", "ops", "--address", LAB_USER, "--side", "target",
+              "--provider", "office365", "--role", "mailbox", "--role", "sender",
+              "--imap", f"127.0.0.1:{dovecot_oauth.imaps_port}", "--imap-security", "tls",
+              "--smtp", f"127.0.0.1:{smtp.port}", "--smtp-security", "starttls",
+              "--no-password") == 0, printed[-1]  # fmt: skip
+    assert mx("accounts", "add", "gm", "--address", LAB_USER, "--side", "source",
+              "--provider", "gmail", "--role", "sender", "--smtp", f"127.0.0.1:{gmail.port}",
+              "--smtp-security", "starttls", "--no-password") == 0, printed[-1]  # fmt: skip
+
+    identity.auto_approve = LAB_USER
+    assert mx("auth", "login", "--account", "ops", "--provider", "microsoft",
+              "--client-id", LAB_MS_CLIENT, *authority, *lab) == 0, printed[-1]  # fmt: skip
+
+    def play_browser(url: str) -> None:
+        ctx = ssl.create_default_context(cafile=str(identity.ca_file))
+
+        def visit() -> None:
+            with httpx.Client(verify=ctx, timeout=5) as web:
+                hop = web.get(url)
+            with httpx.Client(timeout=5) as local:
+                local.get(hop.headers["location"])
+
+        threading.Thread(target=visit, daemon=True).start()
+
+    monkeypatch.setattr(auth_command, "_browser", lambda: play_browser)
+    assert mx("auth", "login", "--account", "gm", "--provider", "google",
+              "--client-id", LAB_GOOGLE_CLIENT, "--client-secret-stdin", *authority, *lab,
+              stdin=LAB_GOOGLE_SECRET + "\n") == 0, printed[-1]  # fmt: skip
+
+    for name in ("ops", "gm"):
+        assert mx("probe", "--account", name, "-v", *lab) == 0, printed[-2] + printed[-1]
+        assert mx("probe", "--account", name, "--json", "-v", *lab) == 0
+        assert mx("accounts", "show", name) == 0
+    assert json.loads(printed[-4])["status"] == "pass"
+    assert "AUTH XOAUTH2 ****" in printed[-4]  # the token masked in the transcript
+    identity.expire_access_tokens()  # the next run refreshes its token first
+    assert mx("probe", "--account", "ops", "--protocol", "imap", "-v", *lab) == 0, printed[-1]
+    assert mx("auth", "status", "--check", "--json", *lab) == 0
+    assert mx("checklist", "new", "--domain", "lab.test") == 0
+    mx("checklist", "verify", *lab)
+    assert mx("checklist", "show", "oauth-readiness") == 0
+    assert "verified" in printed[-2]
+    assert mx("checklist", "report", "--output", str(run_dir / "report.md")) == 0
+    assert mx("checklist", "report", "--format", "html", "--output",
+              str(run_dir / "report.html")) == 0  # fmt: skip
+    assert mx("auth", "logout", "--account", "gm", *lab) == 0
+    (run_dir / "printed.txt").write_text("\n".join(printed), encoding="utf-8")
+
+    tokens = set(identity._access) | set(identity._refresh)  # every token the provider issued
+    assert len(tokens) >= 6
+    secrets = [*tokens, LAB_GOOGLE_SECRET]
+    written = [p for p in run_dir.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"workspace.sqlite3", "report.md", "printed.txt"}
+    for path in written:
+        data = path.read_bytes()
+        for secret in secrets:
+            for form in token_encodings(secret, [LAB_USER]):
+                assert form not in data, f"a token is in {path.relative_to(tmp_path)}"
