@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.channel import Channel, PhaseFailed
-from probes.model import AuthMethod, Credentials
+from probes.model import AuthMethod, Credentials, Protocol
+from probes.oauth.claims import refine_refusal, token_facts
 from probes.smtp import Capabilities
 
 _LITERAL = re.compile(r"\{(\d+)\+?\}$")
@@ -157,13 +158,17 @@ class ImapDialect:
             token = base64.b64encode(raw.encode("utf-8")).decode("ascii")
             done = await self._authenticate(channel, mech, token, "SASL-IR" in caps.keywords)
             name = f"AUTHENTICATE {mech}"
+        oauth = method is AuthMethod.XOAUTH2
         if done.status == "OK":
-            return {"mechanism": name, "reply": f"{done.status} {done.text}"}
-        raise PhaseFailed(
+            facts = {"mechanism": name, "reply": f"{done.status} {done.text}"}
+            return {**facts, **token_facts(credentials)} if oauth else facts
+        detail = "".join(f" {line}" for line in done.untagged) if oauth else ""
+        failure = PhaseFailed(
             "imap.login_failed",
-            f"{name} failed: {done.status} {done.text}",
+            f"{name} failed: {done.status} {done.text}{detail}",
             facts={"reply": f"{done.status} {done.text}"},
         )
+        raise refine_refusal(failure, credentials, Protocol.IMAP) if oauth else failure
 
     async def _authenticate(
         self, channel: Channel, mech: str, token: str, initial: bool
@@ -180,14 +185,16 @@ class ImapDialect:
                 status, _, text = line.partition(" ")[2].partition(" ")
                 return Completion(status.upper(), text, ())
             await channel.send(token, shown="****")
+        challenges: list[str] = []
         for _ in range(MAX_RESPONSE_LINES):
             line = await self._read_response_line(channel)
             if line.startswith("+"):
+                challenges.append(_decode_challenge(line[1:]))
                 await channel.send("")  # XOAUTH2 error challenge: acknowledge it
                 continue
             if line.startswith(f"{tag} "):
                 status, _, text = line[len(tag) + 1 :].partition(" ")
-                return Completion(status.upper(), text, ())
+                return Completion(status.upper(), text, tuple(c for c in challenges if c)[:3])
         raise PhaseFailed("io.garbage", "an AUTHENTICATE exchange that never ends")
 
     async def inbox(self, channel: Channel, mailbox: str) -> dict[str, Any]:
@@ -207,3 +214,11 @@ class ImapDialect:
     async def quit(self, channel: Channel) -> None:
         """LOGOUT; the reply is not awaited (no serial wait at the end)."""
         await channel.send(f"{self._next_tag()} LOGOUT")
+
+
+def _decode_challenge(text: str) -> str:
+    """A server challenge decoded (Gmail's XOAUTH2 error JSON), or "" when it is not base64."""
+    try:
+        return base64.b64decode(text.strip(), validate=True).decode("utf-8", "replace")[:300]
+    except ValueError:
+        return ""

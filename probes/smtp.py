@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.channel import Channel, PhaseFailed
-from probes.model import AuthMethod, Credentials
+from probes.model import AuthMethod, Credentials, Protocol
+from probes.oauth.claims import refine_refusal, token_facts
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$")
 _ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
@@ -184,12 +185,15 @@ class SmtpDialect:
                 if reply.code == 334:
                     await channel.send(_b64(secret), shown="****")
                     reply = await read_reply(channel)
+        oauth = method is AuthMethod.XOAUTH2
         if reply.code == 235:
-            return {"mechanism": method.value.upper(), "reply": f"{reply.code} {reply.text}"}
+            facts = {"mechanism": method.value.upper(), "reply": f"{reply.code} {reply.text}"}
+            return {**facts, **token_facts(credentials)} if oauth else facts
         kind = "auth.rejected"
         if reply.code == 530 and (reply.enhanced or "").startswith("5.7.0"):
             kind = "auth.requires_tls"
-        raise _fail_on(reply, kind, f"AUTH {method.value.upper()} was refused")
+        failure = _fail_on(reply, kind, f"AUTH {method.value.upper()} was refused")
+        raise refine_refusal(failure, credentials, Protocol.SMTP) if oauth else failure
 
     async def inbox(self, channel: Channel, mailbox: str) -> dict[str, Any]:
         """SMTP has no mailbox; nothing to look at."""

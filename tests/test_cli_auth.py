@@ -168,3 +168,19 @@ def test_readiness_lists_password_logins(mx: Run) -> None:
     code, out, _ = mx("auth", "readiness", "--json")
     findings = json.loads(out)["findings"]
     assert {f["protocol"] for f in findings} == {"imap", "smtp"}
+
+
+def test_accounts_list_warns_about_basic_auth(mx: Run) -> None:
+    add_m365(mx)
+    code, out, _ = mx("accounts", "list")
+    assert code == 0 and "2 login(s) depend on Basic auth" in out and "auth readiness" in out
+
+
+def test_setup_prints_the_registration_steps(mx: Run) -> None:
+    code, out, _ = mx("auth", "setup", "--tenant", "contoso.com")
+    assert code == 0
+    assert "652390e4-393a-48de-9484-05f9b1212954" in out  # IMAP.AccessAsUser.All
+    assert "258f6531-6087-4cc4-bb90-092c5fb3ed3f" in out  # SMTP.Send
+    assert "az ad app create" in out and "contoso.com" in out
+    code, out, _ = mx("auth", "setup", "--provider", "google", "--lang", "es")
+    assert code == 0 and "https://mail.google.com/" in out
