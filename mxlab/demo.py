@@ -20,10 +20,12 @@ from typing import Self, TypeVar
 from mxlab.certs import LabCertificates
 from mxlab.dns_server import DnsLab
 from mxlab.dns_zones import coexistence_zone, office365_zone, provider_records
+from mxlab.identity import LAB_MS_CLIENT, LabIdentityProvider, register_lab_accounts
 from mxlab.imap import ImapLabServer
 from mxlab.loop_thread import LOOPBACK
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
 from probes.model import Security
+from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.resolve import Nameserver
 from workspace.account import Account, AccountRole, AuthKind, MailEndpoint, Side
 from workspace.connection import ConnectionSettings
@@ -38,9 +40,13 @@ DEMO_PASSWORD = "mxpilot-demo"
 SERVICE_ADDRESS = f"controloc@{DEMO_DOMAIN}"
 PERSON_ADDRESS = f"ana.garcia@{DEMO_DOMAIN}"
 ALERTS_ADDRESS = f"alerts@{DEMO_DOMAIN}"
+SALES_ADDRESS = f"ventas@{DEMO_DOMAIN}"
 TENANT_DISABLED = "o365_tenant_disabled"
+BASIC_DISABLED = "o365_basic_disabled"
+# The demo's sign-in: the code is "entered" by itself after a few polls, one second apart.
+DEMO_APPROVE_AFTER_POLLS = 3
 _T = TypeVar("_T")
-_S = TypeVar("_S", SmtpLabServer, ImapLabServer, DnsLab)
+_S = TypeVar("_S", SmtpLabServer, ImapLabServer, DnsLab, LabIdentityProvider)
 
 DEMO_NOTE = "Demo account on the mxpilot demo lab (127.0.0.1); not a real mailbox."
 
@@ -73,8 +79,10 @@ class DemoLab:
         self.smtp_tenant_disabled: SmtpLabServer | None = None
         self.imap: ImapLabServer | None = None
         self.gmail_imap: ImapLabServer | None = None
+        self.smtp_basic_disabled: SmtpLabServer | None = None
+        self.identity: LabIdentityProvider | None = None
         self._https_blocker: socket.socket | None = None
-        self._started: list[SmtpLabServer | ImapLabServer | DnsLab] = []
+        self._started: list[SmtpLabServer | ImapLabServer | DnsLab | LabIdentityProvider] = []
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -105,6 +113,23 @@ class DemoLab:
         )
         self.imap = self._run(
             ImapLabServer(self.certs, users, messages={SERVICE_ADDRESS: 12, PERSON_ADDRESS: 3})
+        )
+        self.identity = self._run(LabIdentityProvider(self.certs))
+        register_lab_accounts(self.identity)
+        self.identity.add_user(SALES_ADDRESS)
+        self.identity.auto_approve = SALES_ADDRESS
+        self.identity.approve_after_polls = DEMO_APPROVE_AFTER_POLLS
+        self.identity.device_interval = 1
+        # Basic auth off, OAuth on: the password fails with 5.7.139, an XOAUTH2 token passes.
+        self.smtp_basic_disabled = self._run(
+            SmtpLabServer(
+                "starttls",
+                BASIC_DISABLED,
+                self.certs,
+                {SALES_ADDRESS: DEMO_PASSWORD},
+                oauth_introspection_url=f"{self.identity.base_url}/introspect",
+                oauth_ca_file=self.certs.ca_pem,
+            )
         )
         self.gmail_imap = self._run(
             ImapLabServer(
@@ -210,8 +235,18 @@ class DemoLab:
             ("SMTP submission", f"{at}:{smtp.port} STARTTLS"),
             ("SMTP implicit TLS", f"{at}:{smtps.port} TLS"),
             ("SMTP, tenant AUTH off", f"{at}:{off.port} STARTTLS (answers 535 5.7.139)"),
+            (
+                "SMTP, Basic auth off",
+                f"{at}:{self._need(self.smtp_basic_disabled).port} STARTTLS (XOAUTH2 only)",
+            ),
+            ("OAuth identity provider", f"{self._need(self.identity).base_url}"),
             ("Lab CA", str(self.ca_file)),
         ]
+
+    def oauth_app(self) -> OAuthApp:
+        """The demo's app registration at the lab identity provider."""
+        authority = self._need(self.identity).base_url
+        return OAuthApp(IdentityPlatform.MICROSOFT, LAB_MS_CLIENT, self.tenant, authority)
 
     @staticmethod
     def _need(value: _T | None) -> _T:
@@ -225,6 +260,7 @@ def demo_accounts(lab: DemoLab) -> list[Account]:
     imap, gmail = DemoLab._need(lab.imap), DemoLab._need(lab.gmail_imap)
     submission, smtps = DemoLab._need(lab.smtp_submission), DemoLab._need(lab.smtp_tls)
     tenant_off = DemoLab._need(lab.smtp_tenant_disabled)
+    basic_off = DemoLab._need(lab.smtp_basic_disabled)
     at = lab.host
     return [
         Account(
@@ -269,6 +305,18 @@ def demo_accounts(lab: DemoLab) -> list[Account]:
                 "535 5.7.139 until it is turned on."
             ),
         ),
+        Account(
+            name="ventas",
+            address=SALES_ADDRESS,
+            side=Side.SERVICE,
+            provider="office365",
+            roles=(AccountRole.SENDER,),
+            smtp=MailEndpoint(at, basic_off.port, Security.STARTTLS),
+            notes=(
+                f"{DEMO_NOTE} Basic auth is off for it: the password fails with 535 5.7.139; "
+                "sign it in with OAuth (o on the Accounts screen) and the probe passes."
+            ),
+        ),
     ]
 
 
@@ -287,7 +335,9 @@ def create_demo_workspace(
                 f"the workspace {workspace.path} is not empty: give the demo a new path"
             )
         for account in demo_accounts(lab):
-            workspace.accounts.add(account, DEMO_PASSWORD)
+            added = workspace.accounts.add(account, DEMO_PASSWORD)
+            if account.address == SALES_ADDRESS:
+                workspace.signins.configure(added, lab.oauth_app())
         workspace.checklists.create(
             lab.domain, template="gmail-to-m365", lang=lang, tenant=lab.tenant
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import socket
@@ -18,6 +19,7 @@ from mxlab.demo import (
     ALERTS_ADDRESS,
     DEMO_DOMAIN,
     DEMO_PASSWORD,
+    SALES_ADDRESS,
     DemoError,
     DemoLab,
     create_demo_workspace,
@@ -27,6 +29,7 @@ from probes.model import Status
 from workspace.account import AccountRole, Side
 from workspace.secrets import SecretStore
 from workspace.session import Workspace
+from workspace.sign_in import SignIn
 from workspace.verification import ChecklistVerifier
 
 PASSING = {
@@ -109,7 +112,7 @@ def test_workspace_has_the_seed_accounts_and_a_checklist(
 ) -> None:
     ws, backend = demo_ws
     accounts = {a.name: a for a in ws.accounts.list()}
-    assert set(accounts) == {"controloc", "controloc-gmail", "ana.garcia", "alerts"}
+    assert set(accounts) == {"controloc", "controloc-gmail", "ana.garcia", "alerts", "ventas"}
     service = accounts["controloc"]
     assert service.address == f"controloc@{DEMO_DOMAIN}" and service.side is Side.SERVICE
     assert set(service.roles) == {
@@ -164,14 +167,31 @@ async def test_verifier_proves_what_works_and_shows_the_5_7_139_failure_and_its_
         )
     assert ws.checklists.get().item("test-imap").status_label == "verified"
 
+    assert "ventas" in outcomes[SMTP_AUTH_ITEMS[0]].summary  # its password: Basic auth is off
+
     assert not lab.tenant_smtp_auth_enabled
     lab.set_tenant_smtp_auth(True)  # the fix: SMTP AUTH turned on for the tenant
+    ws.use_connection(settings)
+    ventas = ws.accounts.get("ventas")
+    app = ws.signins.app(ventas)
+    assert app is not None  # the demo's app registration is ready
+
+    async def no_wait(_: float) -> None:
+        await asyncio.sleep(0)
+
+    assert lab.identity is not None
+    lab.identity.device_interval = 0  # the demo's one-second polls, without the waiting
+    try:
+        signed = await SignIn(ws.tokens, ventas, app).device(lambda _: None, sleep=no_wait)
+    finally:
+        lab.identity.device_interval = 1
+    assert signed.tokens.signed_in_as == SALES_ADDRESS  # and ventas moves to OAuth
     try:
         fixed = await verifier().run(ws.checklists.get(), SMTP_AUTH_ITEMS)
     finally:
         lab.set_tenant_smtp_auth(False)
-    assert [o.status for o in fixed] == [Status.PASS, Status.PASS]
-    assert ALERTS_ADDRESS in fixed[0].summary
+    assert [o.status for o in fixed] == [Status.PASS, Status.PASS], fixed[0].summary
+    assert ALERTS_ADDRESS in fixed[0].summary and "ventas" in fixed[0].summary
 
 
 def test_lab_modules_stay_free_of_ui_and_test_code() -> None:
