@@ -27,158 +27,37 @@ import threading
 from base64 import b64decode, b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import httpx
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session, syntax
 
 from mxlab.certs import LabCertificates
 from mxlab.service import LabService
+from mxlab.smtp_oauth import (
+    GOOGLE_MAIL_SCOPE,
+    MAILBOX_AUTH_DISABLED_REPLY,
+    OAUTH_UNAVAILABLE_REPLY,
+    OUTLOOK_SMTP_SCOPE,
+    OAuthValidation,
+)
+from mxlab.smtp_personalities import (
+    GMAIL_HOST,
+    PERSONALITIES,
+    Personality,
+)
 
 SmtpLabMode = Literal["starttls", "tls", "plain"]
 
 LAB_HOST = "127.0.0.1"
 DEFAULT_USERS: dict[str, str] = {"user@lab.test": "s3cret-pass"}
+AUTH_LINE_LIMIT = 12288  # RFC 4954: AUTH lines up to 12288 octets (a JWT is ~2 KB)
 MUST_STARTTLS_REPLY = "530 5.7.0 Must issue a STARTTLS command first"
 AUTH_REQUIRED_REPLY = "530 5.7.0 Authentication required"
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 IDLE_TIMEOUT_S = 30.0
-
-EXCHANGE_HOST = "SN4PR0501CA0054.outlook.office365.com"
-EXCHANGE_BANNER = "Microsoft ESMTP MAIL Service ready at {date}"
-GMAIL_HOST = "smtp.gmail.com"
-GMAIL_BANNER = "ESMTP d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp"
-
-OUTLOOK_SMTP_SCOPE = "https://outlook.office.com/SMTP.Send"
-GOOGLE_MAIL_SCOPE = "https://mail.google.com/"
-INTROSPECTION_TIMEOUT_S = 5.0
-AUTH_LINE_LIMIT = 12288  # RFC 4954: AUTH lines up to 12288 octets (a JWT is ~2 KB)
-OAUTH_REJECTED_REPLY = "535 5.7.3 Authentication unsuccessful"
-OAUTH_UNAVAILABLE_REPLY = "454 4.7.0 Temporary authentication failure"
-MAILBOX_AUTH_DISABLED_REPLY = (
-    "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
-    "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
-)
-
-
-@dataclass(frozen=True)
-class Personality:
-    """How a lab server greets and answers AUTH, copied from a real provider.
-
-    ``auth_reply`` holds the raw reply lines (``NNN-`` continuation, ``NNN `` last) sent
-    after the client has given its credentials, right or wrong; empty means normal
-    behaviour (235 on the right password, 535 5.7.8 otherwise). ``close_after`` hangs up
-    after that reply. ``banner`` may contain ``{date}``, filled in per connection.
-    ``password_only``: the reply is about password sign-in (basic auth off, app password
-    needed, wrong password), so a server validating OAuth tokens accepts a good token anyway.
-    """
-
-    name: str
-    host: str
-    banner: str
-    auth_reply: tuple[str, ...] = ()
-    close_after: bool = False
-    password_only: bool = False
-
-    def banner_text(self, when: datetime | None = None) -> str:
-        """The greeting text after the host name, dated ``when`` (default: now)."""
-        return self.banner.format(date=format_datetime(when or datetime.now(UTC)))
-
-    def greeting(self, when: datetime | None = None) -> str:
-        """The full 220 greeting line as sent at ``when`` (default: now)."""
-        return f"220 {self.host} {self.banner_text(when)}"
-
-    @property
-    def auth_code(self) -> int | None:
-        """The reply code of the AUTH answer, or None for normal behaviour."""
-        return int(self.auth_reply[-1][:3]) if self.auth_reply else None
-
-    @property
-    def auth_text(self) -> str | None:
-        """The AUTH answer's text as ``smtplib`` reports it (lines joined by newlines)."""
-        if not self.auth_reply:
-            return None
-        return "\n".join(line[4:].strip(" \t") for line in self.auth_reply)
-
-
-def _exchange(
-    name: str, *reply: str, close_after: bool = False, password_only: bool = False
-) -> Personality:
-    return Personality(name, EXCHANGE_HOST, EXCHANGE_BANNER, reply, close_after, password_only)
-
-
-def _gmail(name: str, *reply: str, password_only: bool = False) -> Personality:
-    return Personality(name, GMAIL_HOST, GMAIL_BANNER, reply, password_only=password_only)
-
-
-PERSONALITIES: dict[str, Personality] = {
-    p.name: p
-    for p in (
-        Personality("ok", "mail.lab.test", "ESMTP mxpilot lab ready"),
-        _exchange(
-            "o365_tenant_disabled",
-            "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
-            "the Tenant. Visit https://aka.ms/smtp_auth_disabled for more information. "
-            "[SN4PR0501CA0054.namprd05.prod.outlook.com]",
-        ),
-        _exchange(
-            "o365_basic_disabled",
-            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. "
-            "[BN0PR04CA0157.namprd04.prod.outlook.com]",
-            password_only=True,
-        ),
-        _exchange(
-            "o365_criteria",
-            "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to "
-            "be authenticated successfully. Contact your administrator. "
-            "[CH0PR08CA0021.namprd08.prod.outlook.com 2026-01-09T16:12:30.678Z 08DE4F6D4916B5B3]",
-        ),
-        _exchange(
-            "o365_bad_credentials",
-            "535 5.7.3 Authentication unsuccessful [BN6PR1101CA0010.namprd11.prod.outlook.com]",
-            password_only=True,
-        ),
-        _exchange(
-            "o365_not_authenticated",
-            "550 5.7.57 Client not authenticated to send mail. "
-            "[DM6PR02CA0065.namprd02.prod.outlook.com]",
-        ),
-        _exchange(
-            "o365_throttled",
-            "421 4.7.0 Temporary server error. Please try again later. PRX4 "
-            "[AM0PR01CA0105.eurprd01.prod.exchangelabs.com]",
-            close_after=True,
-        ),
-        _exchange(
-            "o365_tls_required_client",
-            "451 5.7.3 STARTTLS is required to send mail [BL1PR13CA0012.namprd13.prod.outlook.com]",
-        ),
-        _gmail(
-            "gmail_app_password",
-            "534-5.7.9 Application-specific password required. For more information, go to",
-            "534 5.7.9  https://support.google.com/mail/?p=InvalidSecondFactor "
-            "d2e1a72fcca58-7a1b2c3d4e5f.18 - gsmtp",
-            password_only=True,
-        ),
-        _gmail(
-            "gmail_bad_credentials",
-            "535-5.7.8 Username and Password not accepted. For more information, go to",
-            "535 5.7.8  https://support.google.com/mail/?p=BadCredentials "
-            "a1b2c3d4e5f6-7a8b9c0d1e2f.20 - gsmtp",
-            password_only=True,
-        ),
-        _gmail(
-            "gmail_too_many",
-            "454 4.7.0 Too many login attempts, please try again later. "
-            "https://support.google.com/mail/answer/7126229 - gsmtp",
-        ),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -219,64 +98,6 @@ class _MessageStore:
             )
         )
         return "250 2.0.0 OK queued"
-
-
-@dataclass(frozen=True)
-class OAuthValidation:
-    """How the lab checks XOAUTH2 tokens: RFC 7662 introspection at ``url``.
-
-    ``ca_file`` is the CA the endpoint's certificate must chain to; ``required_scope``
-    must be among the token's scopes; ``auth_disabled`` holds users whose mailbox has
-    SMTP AUTH switched off (Exchange's 5.7.139). ``gmail`` answers failures as Gmail does.
-    """
-
-    url: str
-    ca_file: Path | None
-    required_scope: str
-    auth_disabled: frozenset[str]
-    gmail: bool = False
-
-    def error_challenge(self) -> str:
-        """The provider's base64 JSON error challenge sent before the final 535."""
-        if self.gmail:  # what smtp.gmail.com really sends (status 400, "Bearer")
-            detail = f'{{"status":"400","schemes":"Bearer","scope":"{self.required_scope}"}}'
-        else:
-            detail = f'{{"status":"401","schemes":"bearer","scope":"{self.required_scope}"}}'
-        return b64encode(detail.encode()).decode("ascii")
-
-    def rejected_reply(self) -> tuple[str, ...]:
-        """The reply lines after the client has acknowledged the error challenge."""
-        if self.gmail:
-            return PERSONALITIES["gmail_bad_credentials"].auth_reply
-        return (OAUTH_REJECTED_REPLY,)
-
-    async def introspect(self, token: str) -> dict[str, Any] | None:
-        """The endpoint's JSON answer for ``token``, or None when it cannot be had.
-
-        The token travels only in the POST body; nothing here logs it or puts it in an
-        exception.
-        """
-        verify: ssl.SSLContext | bool = True
-        if self.ca_file is not None:
-            verify = ssl.create_default_context(cafile=str(self.ca_file))
-        try:
-            async with httpx.AsyncClient(verify=verify, timeout=INTROSPECTION_TIMEOUT_S) as client:
-                response = await client.post(self.url, data={"token": token})
-            if response.status_code != 200:
-                return None
-            answer = response.json()
-        except (httpx.HTTPError, ValueError):
-            return None
-        return answer if isinstance(answer, dict) else None
-
-    def accepts(self, answer: dict[str, Any], user: str) -> bool:
-        """True when the answer shows an active token of ``user`` with the required scope."""
-        scopes = str(answer.get("scope", "")).split()
-        return (
-            answer.get("active") is True
-            and str(answer.get("username", "")).casefold() == user.casefold()
-            and self.required_scope in scopes
-        )
 
 
 class _LabSmtp(SMTP):
