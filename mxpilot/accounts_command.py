@@ -213,6 +213,8 @@ def _keyring(ws: Workspace, args: argparse.Namespace) -> int:
 
 def account_view(ws: Workspace, account: Account) -> dict[str, Any]:
     """A JSON-ready view of an account (no secret: only whether one is stored)."""
+    from workspace.readiness import basic_auth_readiness
+
     last = ws.history.recent(1, account.name)
     return {
         "name": account.name,
@@ -228,6 +230,22 @@ def account_view(ws: Workspace, account: Account) -> dict[str, Any]:
         "extra": account.extra,
         "secret": ws.accounts.secret_state(account).value,
         "last_probe": {"status": last[0].status, "at": last[0].started_at} if last else None,
+        "oauth": _oauth_view(ws, account),
+        "readiness": [f.to_dict() for f in basic_auth_readiness([account])],
+    }
+
+
+def _oauth_view(ws: Workspace, account: Account) -> dict[str, Any] | None:
+    """The account's OAuth sign-in as it may be shown (no token), None without one."""
+    record = ws.signins.record(account)
+    if record is None:
+        return None
+    return {
+        "state": ws.tokens.status(account).state,
+        "app": record.app.label,
+        "signed_in_as": record.signed_in_as,
+        "signed_in_at": record.signed_in_at,
+        "scopes": list(record.granted_scopes),
     }
 
 
@@ -330,6 +348,15 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
         print(f"{key:>9}: {value if value else '—'}")
     for key, value in account.extra.items():
         print(f"{key:>9}: {value}")
+    oauth = view["oauth"]
+    if oauth:
+        who = f", signed in as {oauth['signed_in_as']}" if oauth["signed_in_as"] else ""
+        print(f"{'oauth':>9}: {oauth['state']}{who} ({oauth['app']})")
+        if oauth["scopes"]:
+            print(f"{'scopes':>9}: {' '.join(oauth['scopes'])}")
+    for finding in view["readiness"]:
+        print(f"  Basic auth, {finding['protocol'].upper()}: {finding['message']}")
+        print(f"    way out: {finding['way_out']}")
     for subject, since in view["since"].items():
         print(f"  {subject}: {since}")
     for run in view["history"]:

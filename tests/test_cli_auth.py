@@ -184,3 +184,16 @@ def test_setup_prints_the_registration_steps(mx: Run) -> None:
     assert "az ad app create" in out and "contoso.com" in out
     code, out, _ = mx("auth", "setup", "--provider", "google", "--lang", "es")
     assert code == 0 and "https://mail.google.com/" in out
+
+
+def test_accounts_show_has_the_sign_in_and_the_readiness(mx: Run, identity: Any) -> None:
+    add_m365(mx)
+    code, out, _ = mx("accounts", "show", "ops")
+    assert code == 0 and "Basic auth, SMTP" in out and "way out:" in out
+    identity.auto_approve = LAB_USER
+    assert mx("auth", "login", "--account", "ops", "--client-id", LAB_MS_CLIENT,
+              *lab(identity))[0] == 0  # fmt: skip
+    code, out, _ = mx("accounts", "show", "ops", "--json")
+    view = json.loads(out)
+    assert view["oauth"]["signed_in_as"] == LAB_USER and view["readiness"] == []
+    assert view["secret"] == "stored" and view["auth"] == "oauth"
