@@ -23,7 +23,8 @@ from mxlab.dns_zones import coexistence_zone, office365_zone, provider_records
 from mxlab.identity import LAB_MS_CLIENT, LabIdentityProvider, register_lab_accounts
 from mxlab.imap import ImapLabServer
 from mxlab.loop_thread import LOOPBACK
-from mxlab.smtp import PERSONALITIES, SmtpLabServer
+from mxlab.smtp import SmtpLabServer
+from mxlab.smtp_personalities import PERSONALITIES
 from probes.model import Security
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.resolve import Nameserver
