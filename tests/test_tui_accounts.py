@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import keyring.backends.fail
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
@@ -325,7 +327,10 @@ async def test_no_keyring_refuses_passwords_with_the_advice(tmp_path: Path) -> N
     assert SECRET in env.read_text(encoding="utf-8")
 
 
-def test_snapshot_two_accounts(workspace: Workspace, snap_compare: Any) -> None:
+def test_snapshot_two_accounts(
+    workspace: Workspace, snap_compare: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(AccountsScreen, "readiness_today", date(2026, 11, 21))  # "in 40 days"
     workspace.checklists.create("hotelsales.cl")
     source = Account(
         name="ventas",

@@ -37,6 +37,13 @@ class DemoControls(Protocol):
         """Turn SMTP AUTH on or off for the demo tenant (the fix for 5.7.139)."""
 
 
+def system_browser(url: str) -> bool:
+    """``webbrowser.open`` (imported on first use: start-up stays light)."""
+    import webbrowser
+
+    return webbrowser.open(url)
+
+
 def _screen(module: str, name: str) -> Screen[None]:
     """A main screen, its module imported on first use (start-up imports only the first)."""
     screen: Screen[None] = getattr(importlib.import_module(f"tui.screens.{module}"), name)()
@@ -81,6 +88,8 @@ class MxPilotApp(App[int]):
         self.settings = settings or ConnectionSettings()
         workspace.use_connection(self.settings)
         self.demo = bool(demo)
+        # How an OAuth browser sign-in opens its page (run in a thread; tests play the browser).
+        self.open_browser: Callable[[str], object] | None = system_browser
         self.demo_controls = None if isinstance(demo, bool) else demo
         if demo:
             self.sub_title = "DEMO — local lab, no real accounts"

@@ -1,40 +1,60 @@
-"""The Accounts screen: every account with its keyring status; add, edit, delete, import."""
+"""The Accounts screen: every account with its keyring or OAuth status; add, edit, delete, import.
+
+OAuth: o signs the highlighted account in (a dialog), O signs it out. A banner counts the
+logins that still depend on Basic auth, and by when Microsoft or Google stop accepting them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static
 
 from tui.screens.base import MxScreen
 from tui.widgets.footer import Footer
+from tui.widgets.oauth_account import (
+    TOKEN_STYLES,
+    oauth_lines,
+    readiness_banner,
+    readiness_lines,
+    sign_out,
+)
+from workspace.readiness import ReadinessFinding, basic_auth_readiness, platform_of
 
 if TYPE_CHECKING:
     from workspace.account import Account
     from workspace.history import RunRecord
     from workspace.secrets import BackendStatus
+    from workspace.token_keeper import TokenStatus
 
 # What matters most first: at 80 columns the keyring status and last probe stay in view.
 COLUMNS = ("Name", "Address", "Keyring", "Last probe", "Roles", "Side", "Provider", "Auth")
-SECRET_STYLES = {"stored": "green", "missing": "yellow", "backend unavailable": "bold red"}
+SECRET_STYLES = {
+    "stored": "green",
+    "missing": "yellow",
+    "backend unavailable": "bold red",
+    **TOKEN_STYLES,
+}
 VERDICT_STYLES = {"pass": "green", "warn": "yellow", "fail": "red", "error": "red"}
 
 
 @dataclass(frozen=True)
 class AccountLine:
-    """One row of the table: an account, its keyring status and its last probe."""
+    """One row of the table: an account, its keyring (or OAuth) status and its last probe."""
 
     account: Account
     secret: str
     last: RunRecord | None
+    token: TokenStatus | None = None
 
 
 def _last_probe(last: RunRecord | None) -> Text:
@@ -60,7 +80,11 @@ class AccountsScreen(MxScreen):
         Binding("i", "import_env", "Import .env", id="accounts.import_env"),
         Binding("c", "import_csv", "Import CSV", id="accounts.import_csv"),
         Binding("r", "refresh", "Refresh", id="accounts.refresh"),
+        Binding("o", "oauth_sign_in", "Sign in (OAuth)", id="accounts.oauth_sign_in"),
+        Binding("O", "oauth_sign_out", "Sign out", id="accounts.oauth_sign_out"),
     ]
+    readiness_today: date | None = None
+    """The day Basic-auth deadlines count from (None: today); tests fix it."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,18 +92,21 @@ class AccountsScreen(MxScreen):
         self.loading_rows = False
         self.load_again = False
         self.pending_select: str | None = None
+        self.findings: list[ReadinessFinding] = []
 
     def compose(self) -> ComposeResult:
         """Keyring status, the table, the highlighted account's servers, the keys."""
         yield Header()
         yield Static("", id="accounts-keyring", markup=False)
+        yield Static("", id="accounts-readiness", markup=False)
         table: DataTable[object] = DataTable(
             id="accounts-table", cursor_type="row", zebra_stripes=True
         )
         for title in COLUMNS:
             table.add_column(title, key=title.lower())
         yield table
-        yield Static("", id="accounts-detail", markup=False)
+        with VerticalScroll(id="accounts-detail-box"):
+            yield Static("", id="accounts-detail", markup=False)
         yield Footer()
 
     def on_screen_resume(self) -> None:
@@ -102,13 +129,19 @@ class AccountsScreen(MxScreen):
         self.run_job(self._load, name="load accounts", group="accounts.load")
 
     def _collect(self) -> tuple[BackendStatus, list[AccountLine]]:
+        from workspace.account import AuthKind
+        from workspace.accounts import SecretState
+
         ws = self.workspace
         status = ws.secrets.status()
         lines = []
         for account in ws.accounts.list():
             last = ws.history.recent(1, account.name)
             secret = ws.accounts.secret_state(account).value
-            lines.append(AccountLine(account, secret, last[0] if last else None))
+            token = ws.tokens.status(account)
+            if account.auth is AuthKind.OAUTH and secret != SecretState.UNAVAILABLE:
+                secret = token.state
+            lines.append(AccountLine(account, secret, last[0] if last else None, token))
         return status, lines
 
     async def _load(self) -> None:
@@ -144,6 +177,11 @@ class AccountsScreen(MxScreen):
                 key=account.name,
             )
         table.border_title = f"{len(lines)} account(s)"
+        today = self.readiness_today or date.today()
+        self.findings = basic_auth_readiness([line.account for line in lines], today)
+        banner = self.query_one("#accounts-readiness", Static)
+        banner.update(readiness_banner(self.findings, today))
+        banner.display = bool(self.findings)
         if keep in self.lines:
             table.move_cursor(row=table.get_row_index(keep))
         self.show_detail()
@@ -175,7 +213,10 @@ class AccountsScreen(MxScreen):
         text = f"{account.name}: " + " · ".join(parts)
         if account.notes:
             text += f"\n{account.notes}"
-        detail.update(text)
+        extra = readiness_lines(self.findings, account.name)
+        if line.token is not None and (line.token.record or account.auth.value == "oauth"):
+            extra = oauth_lines(line.token) + extra
+        detail.update("\n".join([text, *extra]))
 
     def on_data_table_row_highlighted(self) -> None:
         """Follow the cursor in the detail line."""
@@ -272,3 +313,43 @@ class AccountsScreen(MxScreen):
     def action_refresh(self) -> None:
         """Read everything again."""
         self.reload()
+
+    # OAuth.
+
+    def action_oauth_sign_in(self) -> None:
+        """Sign the highlighted account in with OAuth (device code or browser)."""
+        from tui.screens.oauth_sign_in import OAuthSignInScreen
+
+        account = self._selected_account()
+        if account is None:
+            return
+        line = self.lines.get(account.name)
+        record = line.token.record if line and line.token else None
+        saved = record.app if record else None
+        dialog = OAuthSignInScreen(self.workspace, account, saved, self.settings.lang)
+        self.app.push_screen(dialog, lambda _: self.reload(select=account.name))
+
+    def action_oauth_sign_out(self) -> None:
+        """Ask, then sign the highlighted account out (the keyring entry goes)."""
+        from tui.screens.oauth_sign_in import ConfirmSignOutScreen
+
+        account = self._selected_account()
+        if account is None:
+            return
+        line = self.lines.get(account.name)
+        if line is None or line.token is None or not line.token.has_refresh_token:
+            self.notify(f"{account.name} is not signed in with OAuth.", title="Sign out")
+            return
+        platform = line.token.record.app.platform.value if line.token.record else ""
+        platform = platform or platform_of(account)
+
+        async def run() -> None:
+            message, severity = await sign_out(self.workspace, account, platform)
+            self.notify(message, title="Sign out", severity=severity, timeout=12, markup=False)
+            self.reload(select=account.name)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_job(run, name="sign out", group="accounts.change")
+
+        self.app.push_screen(ConfirmSignOutScreen(account, platform), answered)
