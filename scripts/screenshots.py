@@ -87,12 +87,27 @@ async def explain(app: MxPilotApp, pilot: Any) -> None:
     await pilot.pause()
 
 
+async def oauth_sign_in(app: MxPilotApp, pilot: Any) -> None:
+    """ventas signing in with OAuth: the device code step, waiting for the user."""
+    await pilot.press("1")
+    await settle(app, pilot)
+    await pilot.press("down", "down", "o")
+    await pilot.pause(0.3)
+    await pilot.press("ctrl+s")
+    for _ in range(40):  # the code shows after one request to the lab's identity provider
+        await pilot.pause(0.1)
+        if app.screen.query_one("#oauth-waiting").user_code:
+            break
+    await pilot.pause(0.2)
+
+
 SHOTS: list[tuple[str, Step, tuple[int, int], str]] = [
     ("checklist", checklist, SIZE, "textual-dark"),
     ("accounts", accounts, SIZE, "textual-dark"),
     ("probes", probes, SIZE, "textual-dark"),
     ("dns", dns, SIZE, "textual-dark"),
     ("explain", explain, SIZE, "textual-dark"),
+    ("oauth-sign-in", oauth_sign_in, SIZE, "textual-dark"),
     ("checklist-80x24-light", checklist, SMALL, "textual-light"),
 ]
 
