@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workspace.accounts import AccountBook
 from workspace.checklists import ChecklistBook
-from workspace.connection import ConnectionSettings
 from workspace.history import RunHistory
-from workspace.oauth_signins import OAuthSignIns
 from workspace.secrets import SecretStore
 from workspace.store import Store, default_path, resolve_path
-from workspace.token_keeper import TokenKeeper
+
+if TYPE_CHECKING:
+    from workspace.connection import ConnectionSettings
+    from workspace.oauth_signins import OAuthSignIns
+    from workspace.token_keeper import TokenKeeper
 
 
 class Workspace:
@@ -23,12 +26,35 @@ class Workspace:
         self.accounts = AccountBook(store, self.secrets)
         self.checklists = ChecklistBook(store)
         self.history = RunHistory(store)
-        self.signins = OAuthSignIns(store, self.secrets)
-        self.tokens = TokenKeeper(self.signins, self.accounts, ConnectionSettings())
+        self._signins: OAuthSignIns | None = None
+        self._tokens: TokenKeeper | None = None
+        self._connection: ConnectionSettings | None = None
+
+    @property
+    def signins(self) -> OAuthSignIns:
+        """The accounts' OAuth app registrations and sign-ins (made on first use)."""
+        if self._signins is None:
+            from workspace.oauth_signins import OAuthSignIns
+
+            self._signins = OAuthSignIns(self.store, self.secrets)
+        return self._signins
+
+    @property
+    def tokens(self) -> TokenKeeper:
+        """Access tokens in memory for this session (made on first use: start-up time)."""
+        if self._tokens is None:
+            from workspace.connection import ConnectionSettings
+            from workspace.token_keeper import TokenKeeper
+
+            settings = self._connection or ConnectionSettings()
+            self._tokens = TokenKeeper(self.signins, self.accounts, settings)
+        return self._tokens
 
     def use_connection(self, settings: ConnectionSettings) -> None:
         """How this session reaches identity platforms (trust, time limits)."""
-        self.tokens.settings = settings
+        self._connection = settings
+        if self._tokens is not None:
+            self._tokens.settings = settings
 
     @classmethod
     def open(cls, path: Path | None = None, secrets: SecretStore | None = None) -> Workspace:
