@@ -184,16 +184,17 @@ def _login(ws: Workspace, args: argparse.Namespace) -> int:
         )
     sign_in = SignIn(ws.tokens, account, app, client_secret=secret)
     print(f"Signing {account.name} in with {app.label}.", file=sys.stderr)
+    progress = _ProgressLine()
     try:
         if flow == "device":
-            result = asyncio.run(sign_in.device(_show_code, _progress()))
+            result = asyncio.run(sign_in.device(_show_code, progress.callback()))
         else:
             opener = None if args.no_browser else _browser()
             result = asyncio.run(sign_in.browser(_show_url, opener, timeout=args.wait))
     except OAuthError as exc:
-        _clear_progress()
+        progress.clear()
         return _oauth_failure(exc, args, account)
-    _clear_progress()
+    progress.clear()
     tokens = result.tokens
     who = tokens.signed_in_as or "(the token does not say)"
     print(f"Signed in as {who}.")
@@ -219,28 +220,30 @@ def _show_url(url: str) -> None:
     sys.stdout.flush()
 
 
-_progress_shown = [False]
+class _ProgressLine:
+    """One self-rewriting stderr line while the device code sign-in waits (terminals only)."""
 
+    def __init__(self) -> None:
+        self.shown = False
 
-def _progress() -> Any:
-    if not sys.stderr.isatty():
-        return None
+    def callback(self) -> Any:
+        """The ``on_wait`` callback, or None when stderr is not a terminal."""
+        return self.show if sys.stderr.isatty() else None
 
-    def show(wait: DeviceWait) -> None:
+    def show(self, wait: DeviceWait) -> None:
+        """Time left, and whether the server asked to poll slower."""
         minutes, seconds = divmod(int(wait.seconds_left), 60)
         slow = " (the server asked to poll slower)" if wait.slowed_down else ""
         sys.stderr.write(f"\rwaiting for the sign-in… {minutes:02d}:{seconds:02d} left{slow}  ")
         sys.stderr.flush()
-        _progress_shown[0] = True
+        self.shown = True
 
-    return show
-
-
-def _clear_progress() -> None:
-    if _progress_shown[0]:
-        sys.stderr.write("\r\033[K")
-        sys.stderr.flush()
-        _progress_shown[0] = False
+    def clear(self) -> None:
+        """Erase the line before the outcome is printed."""
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.shown = False
 
 
 def _browser() -> Any:
