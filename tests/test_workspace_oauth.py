@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_MS_CLIENT, LAB_USER
-from probes.model import Protocol, Security
+from probes.model import PhaseName, Protocol, Security
 from probes.oauth.client import DeviceCode
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
@@ -274,3 +274,40 @@ async def test_readiness_item_fails_until_every_login_uses_oauth(
     assert passing.status.value == "pass"
     item = oauth_ws.checklists.get().item("oauth-readiness")
     assert item.status_label == "verified"
+
+
+async def test_a_token_the_server_refuses_is_refreshed_for_the_next_run(
+    oauth_ws: Any, identity: Any, smtp_server: Any, lab_options: Any
+) -> None:
+    """Expired at the provider while still valid by the clock: one failed run, then a refresh."""
+    from probes.model import Status
+    from probes.runner import run_probe
+    from workspace.plan import account_targets
+
+    smtp = smtp_server(
+        "starttls",
+        "o365_basic_disabled",
+        users={},
+        oauth_introspection_url=f"{identity.base_url}/introspect",
+        oauth_ca_file=identity.ca_file,
+    )
+    account = oauth_ws.accounts.add(
+        replace(_m365(), imap=None, roles=(AccountRole.SENDER,),
+                smtp=MailEndpoint("127.0.0.1", smtp.port, Security.STARTTLS))
+    )  # fmt: skip
+    account = (await _sign_in(oauth_ws, identity, account)).account
+
+    async def probe() -> Any:
+        secret = await oauth_ws.tokens.login_secret(account)
+        [target] = account_targets(account, secret)
+        result = await run_probe(target, lab_options)
+        oauth_ws.tokens.note_result(account, result)
+        return result
+
+    assert (await probe()).status is Status.PASS
+    identity.expire_access_tokens()
+    refused = await probe()
+    assert refused.status is Status.FAIL
+    assert refused.phase(PhaseName.AUTH).code == 535
+    assert oauth_ws.tokens.cached(account) is None  # dropped: the next run refreshes
+    assert (await probe()).status is Status.PASS

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from probes.model import AuthMethod, PhaseName, ProbeResult, Status
 from probes.oauth.errors import OAuthError
 from probes.oauth.tokens import TokenSet
 from workspace.account import Account, AuthKind
@@ -91,6 +92,20 @@ class TokenKeeper:
     def forget(self, account: Account) -> None:
         """Drop the in-memory access token."""
         self._tokens.pop(account.uid, None)
+
+    def note_result(self, account: Account, result: ProbeResult) -> bool:
+        """After a probe: a refused XOAUTH2 login drops the kept token, so the next run refreshes.
+
+        The server knows better than the clock (a token revoked or expired early, a clock
+        that drifts); True when a token was dropped.
+        """
+        credentials = result.target.credentials
+        if credentials is None or credentials.method is not AuthMethod.XOAUTH2:
+            return False
+        auth = result.phase(PhaseName.AUTH)
+        if auth is None or auth.status is not Status.FAIL:
+            return False
+        return self._tokens.pop(account.uid, None) is not None
 
     def cached(self, account: Account) -> TokenSet | None:
         """The access token in memory, if any (it may be expired)."""

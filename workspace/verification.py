@@ -230,6 +230,8 @@ class ChecklistVerifier:
             for account, target in plan.pairs:
                 owner.setdefault(target, account)
         accounts = [owner[target] for target in targets]
+        for result, account in zip(results, accounts, strict=True):
+            self.workspace.tokens.note_result(account, result)
         records = self.workspace.history.record_probes(
             [
                 (result, self.workspace.accounts.account_id(account.name), account.name)

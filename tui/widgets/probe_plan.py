@@ -7,6 +7,7 @@ Finished results go to the workspace's history, linked to their account.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 
 from probes.address import parse_host
@@ -110,3 +111,6 @@ def record_result(workspace: Workspace, result: ProbeResult, rows: list[ProbeRow
     for row in rows:
         account_id = workspace.accounts.account_id(row.account) if row.account else None
         workspace.history.record_probe(result, account_id=account_id, account_name=row.account)
+        if row.account is not None:
+            with contextlib.suppress(AccountNotFound):  # removed on another screen meanwhile
+                workspace.tokens.note_result(workspace.accounts.get(row.account), result)
