@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 import sys
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -127,10 +128,15 @@ def backend_status(backend: KeyringBackend | None = None) -> BackendStatus:
 
 
 class SecretStore:
-    """Reads and writes account secrets in the keyring (service ``mxpilot``)."""
+    """Reads and writes account secrets in the keyring (service ``mxpilot``).
+
+    One call at a time: keyring backends do not promise to be thread-safe, and the app
+    reads secrets from worker threads (several OAuth refreshes at once).
+    """
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
         self._backend = backend
+        self._lock = threading.RLock()
 
     @property
     def backend(self) -> KeyringBackend:
@@ -164,7 +170,8 @@ class SecretStore:
         import keyring.errors
 
         try:
-            self.backend.set_password(SERVICE, self.entry(uid, credential), secret)
+            with self._lock:
+                self.backend.set_password(SERVICE, self.entry(uid, credential), secret)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreError(
                 f"the keyring refused to store the secret ({exc.__class__.__name__})"
@@ -175,7 +182,8 @@ class SecretStore:
         import keyring.errors
 
         try:
-            return self.backend.get_password(SERVICE, self.entry(uid, credential))
+            with self._lock:
+                return self.backend.get_password(SERVICE, self.entry(uid, credential))
         except keyring.errors.KeyringError:
             return None
 
@@ -188,7 +196,8 @@ class SecretStore:
         import keyring.errors
 
         try:
-            self.backend.delete_password(SERVICE, self.entry(uid, credential))
+            with self._lock:
+                self.backend.delete_password(SERVICE, self.entry(uid, credential))
         except keyring.errors.PasswordDeleteError:
             return False
         except keyring.errors.KeyringError:

@@ -9,6 +9,7 @@ token, which goes back to the keyring when the platform rotates it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -150,6 +151,23 @@ class TokenKeeper:
         if account.auth is AuthKind.OAUTH:
             return (await self.access_token(account)).access_token
         return await asyncio.to_thread(self.accounts.secret, account)
+
+    async def login_secrets(self, accounts: Sequence[Account]) -> dict[str, tuple[str | None, str]]:
+        """Every account's login secret at once (refreshes run concurrently), by uid.
+
+        Each value is ``(secret, "")`` or ``(None, why not)``: a sign-in that no longer
+        works, or a platform that cannot be reached, is a reason, not an exception.
+        """
+        unique = list({account.uid: account for account in accounts}.values())
+
+        async def one(account: Account) -> tuple[str | None, str]:
+            try:
+                return await self.login_secret(account), ""
+            except (SignInRequired, OAuthError) as exc:
+                return None, str(exc)
+
+        found = await asyncio.gather(*(one(account) for account in unique))
+        return {account.uid: value for account, value in zip(unique, found, strict=True)}
 
     async def sign_out(self, account: Account, *, revoke: bool = True) -> bool:
         """Forget the sign-in here; revoke the refresh token at the platform when it can.

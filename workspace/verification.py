@@ -18,7 +18,6 @@ from probes.dnsaudit import DnsAudit, audit_domain
 from probes.dnsclient import DnsClient
 from probes.dnsprofiles import Profile
 from probes.model import ProbeResult, Protocol, Status, Target
-from probes.oauth.errors import OAuthError
 from probes.runner import EventSink, ProbeOptions, run_probes
 from probes.stscheck import HttpsOptions
 from workspace.account import Account, Side
@@ -29,7 +28,6 @@ from workspace.history import RunRecord, probe_subject
 from workspace.plan import account_targets
 from workspace.readiness import basic_auth_readiness, platform_of
 from workspace.session import Workspace
-from workspace.token_keeper import SignInRequired
 
 SOURCE_PROVIDERS = frozenset({"gmail", "google-workspace"})
 
@@ -142,7 +140,12 @@ class ChecklistVerifier:
             chosen.append(item)
         return chosen
 
-    async def _plan_probe(self, item: ChecklistItem, accounts: Sequence[Account]) -> _ProbePlan:
+    def _plan_probe(
+        self,
+        item: ChecklistItem,
+        accounts: Sequence[Account],
+        secrets: dict[str, tuple[str | None, str]],
+    ) -> _ProbePlan:
         spec = item.check
         assert spec is not None and spec.protocol is not None
         plan = _ProbePlan(item)
@@ -156,14 +159,14 @@ class ChecklistVerifier:
             )
             return plan
         missing = []
+        problems = []
         for account in chosen:
             secret = None
             if spec.login:
-                try:
-                    secret = await self.workspace.tokens.login_secret(account)
-                except (SignInRequired, OAuthError) as exc:
-                    plan.problem = str(exc)
-                    return plan
+                secret, problem = secrets.get(account.uid, (None, ""))
+                if problem:
+                    problems.append(problem)
+                    continue
             if spec.login and not secret:
                 missing.append(account.name)
                 continue
@@ -172,18 +175,32 @@ class ChecklistVerifier:
             ):
                 plan.pairs.append((account, target))
         if missing:
-            plan.problem = (
+            problems.append(
                 f"no password in the keyring for {', '.join(missing)}: "
                 "'mxpilot accounts edit NAME --set-password'"
             )
+        plan.problem = "; ".join(problems)
         return plan
+
+    async def _login_secrets(
+        self, items: Sequence[ChecklistItem], accounts: Sequence[Account]
+    ) -> dict[str, tuple[str | None, str]]:
+        """The secrets of every account a login check needs, fetched (refreshed) together."""
+        needed = [
+            account
+            for item in items
+            if item.check is not None and item.check.kind is CheckKind.PROBE and item.check.login
+            for account in matching_accounts(item.check, accounts)
+        ]
+        return await self.workspace.tokens.login_secrets(needed)
 
     async def run(self, checklist: Checklist, item_ids: Sequence[str] = ()) -> list[CheckOutcome]:
         """Verify the items; every outcome is stored and applied to the checklist."""
         items = self.items_to_check(checklist, item_ids)
         accounts = self.workspace.accounts.list()
+        secrets = await self._login_secrets(items, accounts)
         probe_plans = [
-            await self._plan_probe(item, accounts)
+            self._plan_probe(item, accounts, secrets)
             for item in items
             if item.check is not None and item.check.kind is CheckKind.PROBE
         ]

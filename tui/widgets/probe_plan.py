@@ -78,12 +78,16 @@ async def account_specs(workspace: Workspace, names: list[str]) -> tuple[list[Ro
     """Rows for the accounts' endpoints, and why some accounts will not log in."""
     specs: list[RowSpec] = []
     no_secret: list[str] = []
+    accounts = []
     for name in names:
         try:
-            account = workspace.accounts.get(name)
+            accounts.append(workspace.accounts.get(name))
         except AccountNotFound:  # removed on another screen meanwhile
             continue
-        secret, problem = await login_secret(workspace, account)
+    secrets = await workspace.tokens.login_secrets(accounts)  # refreshes run together
+    for account in accounts:
+        name = account.name
+        secret, problem = secrets[account.uid]
         if not secret:
             no_secret.append(problem or f"no password stored for {name}")
         for target in account_targets(account, secret):
