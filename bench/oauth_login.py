@@ -9,7 +9,8 @@ latency proxy; the server's own token introspection is direct, as inside Exchang
    target ratio to (1) <= 1.05 — a kept token costs nothing;
 3. the same, with the token expired first, so the keeper refreshes it over HTTPS before
    the probe: the refresh's cost in round trips (connect, TLS, one POST ≈ 3 RTT);
-4. a device code sign-in end to end (code, one pending poll, tokens; no interval), for scale;
+4. a device code sign-in end to end (code, one pending poll, tokens; no interval) on one
+   kept-alive connection;
 5. five OAuth accounts whose tokens all expired, their secrets fetched at once (what the
    Probes screen and ``checklist verify`` do): target <= 1.2 x one refresh — refreshes
    run together, not one after another.

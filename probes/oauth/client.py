@@ -59,15 +59,33 @@ class OAuthClient:
         self._verify = verify
         self._timeout = timeout
         self._client_secret = client_secret
+        self._http: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> OAuthClient:
+        """Keep one connection for a whole flow (code, polls, exchange) instead of one each."""
+        self._http = self._new_http()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            verify=self._verify, timeout=self._timeout, follow_redirects=False, trust_env=False
+        )
+
+    async def _send(self, url: str, form: Mapping[str, str]) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if self._http is not None:
+            return await self._http.post(url, data=dict(form), headers=headers)
+        async with self._new_http() as http:
+            return await http.post(url, data=dict(form), headers=headers)
 
     async def _post(self, url: str, form: Mapping[str, str]) -> tuple[int, dict[str, Any]]:
         try:
-            async with httpx.AsyncClient(
-                verify=self._verify, timeout=self._timeout, follow_redirects=False, trust_env=False
-            ) as http:
-                response = await http.post(
-                    url, data=dict(form), headers={"Accept": "application/json"}
-                )
+            response = await self._send(url, form)
         except httpx.TimeoutException:
             raise OAuthError(
                 "timeout", f"no answer from {httpx.URL(url).host} within {self._timeout:g} s"
