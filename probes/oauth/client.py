@@ -100,10 +100,14 @@ class OAuthClient:
         try:
             body = response.json() if response.content else {}
         except ValueError:
+            status, host = response.status_code, httpx.URL(url).host
+            if status >= 400:  # a proxy's or a load balancer's own error page
+                text = "".join(c for c in response.text[:160] if c.isprintable())
+                raise OAuthError(f"http_{status}", f"HTTP {status} from {host}: {text}") from None
             raise OAuthError(
                 "invalid_response",
-                f"HTTP {response.status_code} from {httpx.URL(url).host} is not JSON",
-                status=response.status_code,
+                f"HTTP {status} from {host} is not JSON (a captive portal or a proxy?)",
+                status=status,
             ) from None
         if not isinstance(body, dict):
             raise OAuthError("invalid_response", "the answer is not a JSON object")
