@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mxlab.certs import LabCertificates
 from probes.oauth.client import OAuthClient
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
+from probes.oauth.tokens import jwt_payload, token_set
 from tests.lab.hostile import HostilePeer
 
 CLIENT = "11111111-2222-3333-4444-555555555555"
@@ -95,3 +98,38 @@ async def test_answers_that_make_no_sense(lab_certs: LabCertificates, tenant: st
     expected = "http_500" if tenant == "server-error" else "invalid_response"
     assert caught.value.error == expected, caught.value.message
     assert len(caught.value.message) < 700
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@example({"access_token": "x", "expires_in": float("inf")})
+@example({"access_token": "x", "expires_in": 10**400, "scope": ["a"], "id_token": "a.b.c"})
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["access_token", "token_type", "expires_in", "refresh_token", "scope", "id_token"]
+        ),
+        _JSON,
+    )
+)
+def test_any_token_answer_is_a_token_set_or_an_oauth_error(body: dict[str, Any]) -> None:
+    try:
+        tokens = token_set(body)
+    except OAuthError as exc:
+        assert exc.error == "invalid_response"
+    else:
+        assert tokens.access_token and tokens.expires_at is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_jwt_payload_never_raises(text: str) -> None:
+    assert jwt_payload(text) is None or isinstance(jwt_payload(text), dict)

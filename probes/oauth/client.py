@@ -141,7 +141,7 @@ class OAuthClient:
             raise OAuthError("invalid_response", "the device code answer lacks a code or a URL")
         try:
             expires_in, interval = int(body.get("expires_in", 900)), int(body.get("interval", 5))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise OAuthError("invalid_response", "expires_in/interval are not numbers") from None
         return DeviceCode(
             user_code=user_code[:64],

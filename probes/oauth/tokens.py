@@ -74,7 +74,7 @@ def token_set(body: Mapping[str, Any], now: datetime | None = None) -> TokenSet:
         raise OAuthError("invalid_response", f"unexpected token type {token_type[:40]!r}")
     try:
         lifetime = int(body.get("expires_in", 3600))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise OAuthError("invalid_response", "expires_in is not a number") from None
     lifetime = max(0, min(lifetime, 7 * 24 * 3600))
     refresh = body.get("refresh_token")
