@@ -144,6 +144,35 @@ def secret_free(payload: str, *secrets: str) -> bool:
 ROOT = Path(__file__).resolve().parent.parent
 
 
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def mx(
+    tmp_path: Path,
+    memory_keyring: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Run:
+    """Run ``mxpilot --workspace TMP ...`` in-process; returns (exit code, stdout, stderr)."""
+    import io
+    import sys
+
+    from mxpilot.cli import main
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+
+    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        code = main(["--workspace", str(workspace), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    run.workspace = workspace  # type: ignore[attr-defined]
+    return run
+
+
 @pytest.fixture
 def memory_keyring() -> Iterator[Any]:
     """An in-memory keyring installed as the process' keyring (restored afterwards)."""

@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import ssl
-import sys
-import threading
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import httpx
-import pytest
 
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
 from mxlab.memory_keyring import MemoryKeyring
-from mxpilot.cli import main
-from tests.conftest import secret_free
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def mx(
-    tmp_path: Path,
-    memory_keyring: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Run:
-    """Run ``mxpilot --workspace TMP ...`` in-process; returns (exit code, stdout, stderr)."""
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-
-    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--workspace", str(workspace), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.workspace = workspace  # type: ignore[attr-defined]
-    return run
+from tests.conftest import Run, secret_free
+from tests.lab.browser import LabBrowser
 
 
 def lab(identity: Any) -> list[str]:
@@ -134,26 +102,14 @@ def test_google_browser_login_with_client_secret_on_stdin(
     assert code == 0, err
     from mxpilot import auth_command
 
-    visits: list[int] = []
-
-    def play_browser(url: str) -> None:
-        ctx = ssl.create_default_context(cafile=str(identity.ca_file))
-
-        def visit() -> None:
-            with httpx.Client(verify=ctx, timeout=5) as web:
-                hop = web.get(url)
-            with httpx.Client(timeout=5) as local:
-                visits.append(local.get(hop.headers["location"]).status_code)
-
-        threading.Thread(target=visit, daemon=True).start()
-
-    monkeypatch.setattr(auth_command, "_browser", lambda: play_browser)
+    browser = LabBrowser(identity.ca_file)
+    monkeypatch.setattr(auth_command, "_browser", lambda: browser.open)
     code, out, err = mx(
         "auth", "login", "--account", "gm", "--client-id", LAB_GOOGLE_CLIENT,
         "--client-secret-stdin", *lab(identity), stdin=LAB_GOOGLE_SECRET + "\n",
     )  # fmt: skip
     assert code == 0, err
-    assert visits == [200]
+    assert browser.wait() == [200]
     assert "https://" in out and "code_challenge_method=S256" in out
     assert secret_free(out + err, LAB_GOOGLE_SECRET)
     code, out, _ = mx("auth", "logout", "--account", "gm", "--ca-file", str(identity.ca_file))

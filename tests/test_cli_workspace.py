@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,31 +15,7 @@ from mxlab.certs import LabCertificates
 from mxlab.dns_server import DnsLab
 from mxlab.memory_keyring import MemoryKeyring
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
-from mxpilot.cli import main
-from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def mx(
-    tmp_path: Path,
-    memory_keyring: MemoryKeyring,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Run:
-    """Run ``mxpilot --workspace TMP ...`` in-process; returns (exit code, stdout, stderr)."""
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-
-    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--workspace", str(workspace), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.workspace = workspace  # type: ignore[attr-defined]
-    return run
+from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER, Run
 
 
 def accounts(mx: Run) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from mxlab.memory_keyring import MemoryKeyring
 from mxlab.smtp import SmtpLabServer
 from mxpilot.cli import main
 from tests.conftest import IMAP_USERS
+from tests.lab.browser import LabBrowser
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"
@@ -34,12 +35,18 @@ DJANGO_SECRET = "dj4ngo-Sm7p!pass#1"
 
 
 def encodings(secret: str, users: list[str]) -> set[bytes]:
-    """The secret as it could appear: raw, base64 (LOGIN), SASL PLAIN, JSON-escaped."""
+    """A secret as it could appear: raw, base64 (LOGIN), JSON-escaped, inside SASL PLAIN,
+    XOAUTH2 and OAUTHBEARER."""
     raw = secret.encode()
     forms = {raw, base64.b64encode(raw), json.dumps(secret).encode()[1:-1]}
     for user in users:
-        forms.add(base64.b64encode(f"\0{user}\0{secret}".encode()))
-        forms.add(base64.b64encode(f"{user}\0{user}\0{secret}".encode()))
+        for sasl in (
+            f"\0{user}\0{secret}",
+            f"{user}\0{user}\0{secret}",
+            f"user={user}\x01auth=Bearer {secret}\x01\x01",
+            f"n,a={user},\x01auth=Bearer {secret}\x01\x01",
+        ):
+            forms.add(base64.b64encode(sasl.encode()))
     return forms
 
 
@@ -146,16 +153,6 @@ def test_no_secret_in_any_file_the_session_wrote(
                 assert form not in data, f"a secret is in {path.relative_to(tmp_path)}"
 
 
-def token_encodings(token: str, users: list[str]) -> set[bytes]:
-    """A token as it could appear: raw, base64, JSON-escaped, inside SASL XOAUTH2 / OAUTHBEARER."""
-    raw = token.encode()
-    forms = {raw, base64.b64encode(raw), json.dumps(token).encode()[1:-1]}
-    for user in users:
-        forms.add(base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()))
-        forms.add(base64.b64encode(f"n,a={user},\x01auth=Bearer {token}\x01\x01".encode()))
-    return forms
-
-
 def test_no_token_in_any_file_an_oauth_session_wrote(
     tmp_path: Path,
     memory_keyring: MemoryKeyring,
@@ -167,10 +164,6 @@ def test_no_token_in_any_file_an_oauth_session_wrote(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sign in (device code and browser), probe with XOAUTH2, verify, report: no token on disk."""
-    import ssl
-    import threading
-
-    import httpx
 
     from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
     from mxpilot import auth_command
@@ -208,18 +201,8 @@ def test_no_token_in_any_file_an_oauth_session_wrote(
     assert mx("auth", "login", "--account", "ops", "--provider", "microsoft",
               "--client-id", LAB_MS_CLIENT, *authority, *lab) == 0, printed[-1]  # fmt: skip
 
-    def play_browser(url: str) -> None:
-        ctx = ssl.create_default_context(cafile=str(identity.ca_file))
-
-        def visit() -> None:
-            with httpx.Client(verify=ctx, timeout=5) as web:
-                hop = web.get(url)
-            with httpx.Client(timeout=5) as local:
-                local.get(hop.headers["location"])
-
-        threading.Thread(target=visit, daemon=True).start()
-
-    monkeypatch.setattr(auth_command, "_browser", lambda: play_browser)
+    browser = LabBrowser(identity.ca_file)
+    monkeypatch.setattr(auth_command, "_browser", lambda: browser.open)
     assert mx("auth", "login", "--account", "gm", "--provider", "google",
               "--client-id", LAB_GOOGLE_CLIENT, "--client-secret-stdin", *authority, *lab,
               stdin=LAB_GOOGLE_SECRET + "\n") == 0, printed[-1]  # fmt: skip
@@ -251,5 +234,5 @@ def test_no_token_in_any_file_an_oauth_session_wrote(
     for path in written:
         data = path.read_bytes()
         for secret in secrets:
-            for form in token_encodings(secret, [LAB_USER]):
+            for form in encodings(secret, [LAB_USER]):
                 assert form not in data, f"a token is in {path.relative_to(tmp_path)}"

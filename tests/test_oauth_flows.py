@@ -28,6 +28,7 @@ from probes.oauth.endpoints import (
 from probes.oauth.errors import OAuthError
 from probes.oauth.loopback import LoopbackSignIn
 from probes.oauth.tokens import jwt_payload
+from tests.lab.browser import LabBrowser
 
 
 def _verify(identity: Any) -> ssl.SSLContext:
@@ -137,33 +138,15 @@ async def test_refresh_rotates_the_microsoft_refresh_token(identity: Any) -> Non
     assert caught.value.needs_new_sign_in and caught.value.aadsts == "AADSTS70008"
 
 
-async def _browser(url: str, identity: Any) -> int:
-    """A browser: the provider's page redirects to the loopback listener, which answers."""
-    async with httpx.AsyncClient(verify=_verify(identity), timeout=5.0) as web:
-        redirect = await web.get(url)
-        assert redirect.status_code == 302, redirect.text
-        async with httpx.AsyncClient(timeout=5.0) as local:
-            landing = await local.get(redirect.headers["location"])
-            return landing.status_code
-
-
 async def _loopback(identity: Any, client: OAuthClient) -> tuple[Any, list[int]]:
-    pages: list[int] = []
-    tasks: list[asyncio.Task[None]] = []
-
-    async def visit(url: str) -> None:
-        pages.append(await _browser(url, identity))
-
-    def open_browser(url: str) -> None:
-        tasks.append(asyncio.get_running_loop().create_task(visit(url)))
-
+    browser = LabBrowser(identity.ca_file)
     async with LoopbackSignIn(client, login_hint=LAB_USER) as flow:
         assert flow.redirect_uri.startswith("http://127.0.0.1:")
         try:
-            tokens = await flow.run(open_browser, timeout=10)
+            tokens = await flow.run(browser.open, timeout=10)
         finally:
-            await asyncio.gather(*tasks, return_exceptions=True)
-    return tokens, pages
+            await asyncio.to_thread(browser.wait)
+    return tokens, browser.pages
 
 
 async def test_loopback_flow_with_pkce_signs_in(identity: Any) -> None:

@@ -6,11 +6,9 @@ in-memory one. Every test runs at 80x24.
 
 from __future__ import annotations
 
-import ssl
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static
@@ -18,6 +16,7 @@ from textual.widgets import Button, Input, Select, Static
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
 from probes.model import Security
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
+from tests.lab.browser import LabBrowser
 from tests.test_tui_accounts import open_accounts, settle, stored_bytes, table_row, type_into
 from tui.app import MxPilotApp
 from tui.screens.accounts import AccountsScreen
@@ -226,37 +225,22 @@ async def test_unknown_app_shows_the_catalogue_fix(
         assert not [n for n in app._notifications if n.severity == "error"]
 
 
-def _browser(identity: Any, pages: list[int]) -> Any:
-    """A browser: the provider's page redirects to the app's loopback listener."""
-    verify = ssl.create_default_context(cafile=str(identity.ca_file))
-
-    def open_browser(url: str) -> bool:
-        with httpx.Client(verify=verify, timeout=5.0, trust_env=False) as web:
-            redirect = web.get(url)
-        assert redirect.status_code == 302, redirect.text
-        with httpx.Client(timeout=5.0, trust_env=False) as local:
-            pages.append(local.get(redirect.headers["location"]).status_code)
-        return True
-
-    return open_browser
-
-
 async def test_browser_sign_in_and_sign_out_revokes(
     workspace: Workspace, memory_keyring: Any, lab_certs: Any, identity: Any
 ) -> None:
     workspace.accounts.add(gmail(), "old-password")
     google = OAuthApp(IdentityPlatform.GOOGLE, LAB_GOOGLE_CLIENT, authority=identity.base_url)
     workspace.signins.configure(workspace.accounts.get("ventas"), google)
-    pages: list[int] = []
+    browser = LabBrowser(identity.ca_file)  # visits in the app's worker thread
     app = lab_app(workspace, lab_certs)
-    app.open_browser = _browser(identity, pages)
+    app.open_browser = browser.visit
     async with app.run_test(size=SIZE) as pilot:
         sign_in = await open_sign_in(app, pilot)
         assert sign_in.query_one("#oauth-platform", Select).value == "google"
         await type_into(app, pilot, "#oauth-secret", LAB_GOOGLE_SECRET)
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert pages == [200]
+        assert browser.pages == [200]
         assert sign_in.query_one(OAuthWait).url.startswith(f"{identity.base_url}/o/oauth2/v2/auth")
         assert f"Signed in as {LAB_USER}" in outcome(app)
         assert "https://mail.google.com/" in outcome(app)

@@ -15,6 +15,7 @@ from probes.model import PhaseName, Protocol, Security
 from probes.oauth.client import DeviceCode
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
+from tests.lab.browser import LabBrowser
 from workspace.account import Account, AccountRole, AuthKind, MailEndpoint, Side
 from workspace.connection import ConnectionSettings
 from workspace.readiness import SMTP_BASIC_OFF, Urgency, basic_auth_readiness
@@ -147,7 +148,6 @@ async def test_sign_out_deletes_the_refresh_token(oauth_ws: Any, identity: Any) 
 
 
 async def test_google_sign_out_revokes_at_the_platform(oauth_ws: Any, identity: Any) -> None:
-    import httpx
 
     account = oauth_ws.accounts.add(
         Account(
@@ -162,22 +162,9 @@ async def test_google_sign_out_revokes_at_the_platform(oauth_ws: Any, identity: 
     app = OAuthApp(IdentityPlatform.GOOGLE, LAB_GOOGLE_CLIENT, authority=identity.base_url)
     sign_in = SignIn(oauth_ws.tokens, account, app, client_secret="GOCSPX-lab-secret")
     urls: list[str] = []
-    tasks: list[asyncio.Task[Any]] = []
-
-    async def browse(url: str) -> None:
-        import ssl
-
-        ctx = ssl.create_default_context(cafile=str(identity.ca_file))
-        async with httpx.AsyncClient(verify=ctx, timeout=5) as web:
-            hop = await web.get(url)
-        async with httpx.AsyncClient(timeout=5) as local:
-            await local.get(hop.headers["location"])
-
-    def opener(url: str) -> None:
-        tasks.append(asyncio.get_running_loop().create_task(browse(url)))
-
-    result = await sign_in.browser(urls.append, opener, timeout=10)
-    await asyncio.gather(*tasks)
+    browser = LabBrowser(identity.ca_file)
+    result = await sign_in.browser(urls.append, browser.open, timeout=10)
+    assert browser.wait() == [200]
     assert urls and "code_challenge=" in urls[0] and "login_hint=" in urls[0]
     assert oauth_ws.signins.client_secret(account) == "GOCSPX-lab-secret"
     assert result.tokens.signed_in_as == LAB_USER
