@@ -91,7 +91,8 @@ class SignIn:
     ) -> SignInResult:
         """The device code flow (Microsoft): ``on_code`` shows the code and the URL."""
         await self._prepare()
-        async with self.keeper.client(self.account, self.app) as client:
+        client = await asyncio.to_thread(self.keeper.client, self.account, self.app)
+        async with client:
             tokens = await DeviceSignIn(client, sleep=sleep).run(on_code, on_wait)
         return await self._finish(tokens)
 
@@ -104,10 +105,8 @@ class SignIn:
     ) -> SignInResult:
         """The loopback flow with PKCE (Google): ``on_url`` shows the URL, always."""
         await self._prepare()
-        async with (
-            self.keeper.client(self.account, self.app) as client,
-            LoopbackSignIn(client, login_hint=self.account.login) as flow,
-        ):
+        client = await asyncio.to_thread(self.keeper.client, self.account, self.app)
+        async with client, LoopbackSignIn(client, login_hint=self.account.login) as flow:
             on_url(flow.authorization_url)
             tokens = await flow.run(open_browser, timeout)
         return await self._finish(tokens)

@@ -181,7 +181,8 @@ class TokenKeeper:
         failure: OAuthError | None = None
         if revoke and refresh:
             try:
-                revoked = await self.client(account).revoke(refresh)
+                client = await asyncio.to_thread(self.client, account)
+                revoked = await client.revoke(refresh)
             except OAuthError as exc:
                 failure = exc
         await asyncio.to_thread(self.signins.forget, account)
