@@ -70,7 +70,7 @@ class TokenKeeper:
         self.accounts = accounts
         self.settings = settings
         self._tokens: dict[str, TokenSet] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._locks: dict[tuple[int, str], asyncio.Lock] = {}  # per event loop and account
 
     def client(self, account: Account, app: OAuthApp | None = None) -> OAuthClient:
         """A token endpoint client for the account's app (with its client secret, if any)."""
@@ -126,7 +126,8 @@ class TokenKeeper:
 
     async def access_token(self, account: Account, *, force: bool = False) -> TokenSet:
         """A valid access token: the one in memory, or a refreshed one."""
-        lock = self._locks.setdefault(account.uid, asyncio.Lock())
+        key = (id(asyncio.get_running_loop()), account.uid)  # a command may run several loops
+        lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             cached = self._tokens.get(account.uid)
             if cached is not None and not force and not cached.expires_soon():
