@@ -168,3 +168,69 @@ def test_a_user_session_moves_a_dotenv_secret_into_gnome_keyring(
     assert removed.returncode == 0, removed.stderr
     assert in_daemon() == 0
     assert LAB_PASSWORD.encode() not in (tmp_path / "ws.sqlite3").read_bytes()
+
+
+def test_an_oauth_sign_in_lives_in_gnome_keyring_across_processes(
+    secret_service: SecretServiceSession,
+    tmp_path: Path,
+    smtp_server: Any,
+    identity: Any,
+    lab_certs: Any,
+) -> None:
+    """Sign in (one process), probe with XOAUTH2 (another: the refresh token from the daemon),
+    sign out (the daemon's item goes)."""
+    from mxlab.identity import LAB_MS_CLIENT
+    from mxlab.identity import LAB_USER as OAUTH_USER
+
+    smtp = smtp_server(
+        "starttls",
+        "o365_basic_disabled",
+        users={},
+        oauth_introspection_url=f"{identity.base_url}/introspect",
+        oauth_ca_file=identity.ca_file,
+    )
+    env = dict(secret_service.env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["MXPILOT_WORKSPACE"] = str(tmp_path / "ws.sqlite3")
+    env.pop("PYTHON_KEYRING_BACKEND", None)
+    lab = ["--ca-file", str(lab_certs.ca_pem), "--timeout", "3"]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "mxpilot", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+            timeout=CHILD_TIMEOUT_S,
+            check=False,
+        )
+
+    added = run("accounts", "add", "ops", "--address", OAUTH_USER, "--provider", "office365",
+                "--role", "sender", "--smtp", f"127.0.0.1:{smtp.port}",
+                "--smtp-security", "starttls", "--no-password")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    identity.auto_approve = OAUTH_USER
+    login = run("auth", "login", "--account", "ops", "--client-id", LAB_MS_CLIENT,
+                "--authority", identity.base_url, *lab)  # fmt: skip
+    assert login.returncode == 0, login.stderr
+    assert "Signed in as" in login.stdout
+    count = subprocess.run(
+        [sys.executable, "-c", COUNT_ITEMS], capture_output=True, text=True, env=env,
+        cwd=ROOT, timeout=CHILD_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert int(count.stdout) == 1  # the refresh token, and nothing else
+    probe = run("probe", "--account", "ops", "--json", "-v", *lab)
+    assert probe.returncode == 0, probe.stdout + probe.stderr
+    assert '"status": "pass"' in probe.stdout and "XOAUTH2 ****" in probe.stdout
+    logout = run("auth", "logout", "--account", "ops", *lab)
+    assert logout.returncode == 0, logout.stderr
+    count = subprocess.run(
+        [sys.executable, "-c", COUNT_ITEMS], capture_output=True, text=True, env=env,
+        cwd=ROOT, timeout=CHILD_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert int(count.stdout) == 0
+    tokens = set(identity._access) | set(identity._refresh)
+    data = (tmp_path / "ws.sqlite3").read_bytes()
+    output = login.stdout + login.stderr + probe.stdout + probe.stderr
+    assert all(secret_free(output, t) and t.encode() not in data for t in tokens)
