@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -324,3 +325,53 @@ def test_snapshot_accounts_listed_before_a_run(workspace: Workspace, snap_compar
         await open_probes(pilot, "controloc")
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_an_oauth_account_probes_with_its_token_and_shows_the_claims(
+    workspace: Workspace,
+    lab_certs: LabCertificates,
+    smtp_server: Callable[..., SmtpLabServer],
+    identity: Any,
+) -> None:
+    """Signed in with OAuth: the Probes screen logs in with XOAUTH2 and shows the token's claims;
+    expired at the provider, the run fails, and the next run refreshes the token and passes."""
+    from mxlab.identity import LAB_MS_CLIENT
+    from mxlab.identity import LAB_USER as OAUTH_USER
+    from probes.oauth.endpoints import IdentityPlatform, OAuthApp
+    from workspace.sign_in import SignIn
+
+    server = smtp_server(
+        "starttls",
+        "o365_basic_disabled",
+        users={},
+        oauth_introspection_url=f"{identity.base_url}/introspect",
+        oauth_ca_file=identity.ca_file,
+    )
+    account = workspace.accounts.add(replace(sender(server.port), address=OAUTH_USER))
+    app = lab_app(workspace, lab_certs)
+    identity.auto_approve = OAUTH_USER
+    ms = OAuthApp(IdentityPlatform.MICROSOFT, LAB_MS_CLIENT, "lab", identity.base_url)
+
+    async def no_wait(_: float) -> None:
+        return None
+
+    async with app.run_test(size=(100, 40)) as pilot:
+        signed = await SignIn(workspace.tokens, account, ms).device(lambda _: None, sleep=no_wait)
+        screen = await open_probes(pilot, "sender")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: verdict(screen, only_key(screen)) is not None, "a run")
+        await app.workers.wait_for_complete()
+        assert verdict(screen, only_key(screen)) is Status.PASS
+        await pilot.pause()
+        text = detail_text(screen)
+        assert "OAuth token (its own claims)" in text and "SMTP.Send" in text
+        assert "AUTH XOAUTH2 ****" in text
+        assert secret_free(text, signed.tokens.access_token)
+
+        identity.expire_access_tokens()  # the provider ends it early; the clock does not know
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: verdict(screen, only_key(screen)) is Status.FAIL, "fail")
+        await pilot.press("r")  # the refused token was dropped: this run refreshes it
+        await app.workers.wait_for_complete()
+        await wait_until(pilot, lambda: verdict(screen, only_key(screen)) is Status.PASS, "pass")

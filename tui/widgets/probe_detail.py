@@ -1,8 +1,8 @@
 """The Probes screen's table cells and detail pane for one probe.
 
 The pane shows the verdict and diagnosis, the fix commands to copy, the
-latency sparkline, then phases with timings, certificate facts, capabilities
-and the transcript with every secret masked (the engine already writes
+latency sparkline, then phases with timings, certificate facts, capabilities, the OAuth
+token's claims and the transcript with every secret masked (the engine already writes
 ``****`` for AUTH lines; the workspace's redaction runs over every line again).
 """
 
@@ -118,6 +118,20 @@ def capability_lines(phases: list[Phase]) -> list[Text]:
     return lines
 
 
+def token_lines(phases: list[Phase]) -> list[Text]:
+    """What an XOAUTH2 login's access token says of itself (claims, never the token)."""
+    found = [p for p in phases if p.name is PhaseName.AUTH and p.facts.get("token")]
+    if not found:
+        return []
+    facts = found[-1].facts
+    lines = [Text("OAuth token (its own claims)", style="bold underline")]
+    lines += [Text(f"  {name:<9} {value}") for name, value in facts["token"].items()]
+    for problem in facts.get("token_problems") or []:
+        text = problem.get("message", "") if isinstance(problem, dict) else str(problem)
+        lines.append(Text(f"  ! {text}", style="yellow"))
+    return lines
+
+
 def transcript_lines(row: ProbeRow) -> list[Text]:
     """The conversation, phase by phase, with every secret masked."""
     creds = row.target.credentials
@@ -169,6 +183,7 @@ def facts_renderable(row: ProbeRow | None) -> RenderableType:
         if phase.name is PhaseName.TLS:
             parts.extend(certificate_lines(phase))
     parts.extend(capability_lines(row.phases))
+    parts.extend(token_lines(row.phases))
     parts.extend(transcript_lines(row))
     return Group(*parts)
 
