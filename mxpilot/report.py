@@ -70,7 +70,7 @@ def diagnosis_block(diagnosis: Diagnosis, indent: str = "  ") -> RenderableType:
 
 
 def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
-    """One probe: heading, phases, transcript when verbose, diagnoses."""
+    """One probe: heading, phases, transcript and token claims when verbose, diagnoses."""
     heading = Text()
     heading.append_text(status_text(result.status))
     heading.append(f" {result.target.label}", style="bold")
@@ -84,6 +84,10 @@ def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
         parts.append(_phase_line(phase))
         if verbose and phase.transcript:
             parts.extend(Text(f"      {line}", style="dim") for line in phase.transcript)
+        token = phase.facts.get("token")
+        if verbose and isinstance(token, dict):  # an XOAUTH2 token's own claims, never the token
+            claims = ", ".join(f"{name} {value}" for name, value in token.items())
+            parts.append(Text(f"      token: {claims}", style="dim"))
     for diagnosis in result.diagnoses:
         parts.append(diagnosis_block(diagnosis, "  "))
     return Group(*parts)

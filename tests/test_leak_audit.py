@@ -213,6 +213,7 @@ def test_no_token_in_any_file_an_oauth_session_wrote(
         assert mx("accounts", "show", name) == 0
     assert json.loads(printed[-4])["status"] == "pass"
     assert "AUTH XOAUTH2 ****" in printed[-4]  # the token masked in the transcript
+    assert any("token: " in p and "SMTP.Send" in p for p in printed)  # -v: the JWT's claims
     identity.expire_access_tokens()  # the next run refreshes its token first
     assert mx("probe", "--account", "ops", "--protocol", "imap", "-v", *lab) == 0, printed[-1]
     assert mx("auth", "status", "--check", "--json", *lab) == 0
