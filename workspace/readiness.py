@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from probes.model import Protocol
@@ -94,6 +94,7 @@ def _microsoft(account: Account, today: date) -> list[ReadinessFinding]:
                 "this password login cannot work",
                 f"sign in with OAuth ({login}); the app registration needs "
                 "IMAP.AccessAsUser.All ('mxpilot auth setup' prints how)",
+                account.auth.value,
             )
         )
     if account.smtp is not None:
@@ -112,6 +113,7 @@ def _microsoft(account: Account, today: date) -> list[ReadinessFinding]:
                 f"sign in with OAuth ({login}; SMTP.Send), or for a device or application that "
                 "cannot do OAuth: an SMTP relay connector (port 25, by IP or certificate), High "
                 "Volume Email, or Azure Communication Services Email",
+                account.auth.value,
             )
         )
     return found
@@ -133,6 +135,7 @@ def _google(account: Account, today: date) -> list[ReadinessFinding]:
                 "are off): this login fails with 534-5.7.9 or 535-5.7.8",
                 f"sign in with OAuth (mxpilot auth login --account {account.name}), or set an "
                 "app password (2-Step Verification on) and mark the account --auth app-password",
+                account.auth.value,
             )
         )
     return found
@@ -144,9 +147,7 @@ def basic_auth_readiness(
     """Every password login that Microsoft 365 or Google stops (or stopped) accepting."""
     day = today or date.today()
     found: list[ReadinessFinding] = []
-    chosen = list(accounts)
-    by_name = {a.name: a for a in chosen}
-    for account in chosen:
+    for account in accounts:
         platform = platform_of(account)
         if account.auth is AuthKind.OAUTH:
             continue
@@ -154,7 +155,4 @@ def basic_auth_readiness(
             found += _microsoft(account, day)
         elif platform == "google" and account.auth is AuthKind.PASSWORD:
             found += _google(account, day)
-    return [
-        replace(f, auth_label=by_name[f.account].auth.value) if f.account in by_name else f
-        for f in found
-    ]
+    return found
