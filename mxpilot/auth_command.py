@@ -1,4 +1,4 @@
-"""``mxpilot auth login|status|logout|setup|readiness``: OAuth sign-ins of workspace accounts.
+"""``mxpilot auth``: its arguments, and ``login`` — OAuth sign-ins of workspace accounts.
 
 Refresh tokens go to the OS keyring; access tokens stay in this process's memory. The device
 code flow (Microsoft) prints the code and the URL; the browser flow (Google) prints the URL,
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -100,8 +99,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_auth_command(args: argparse.Namespace) -> int:
     """Run ``mxpilot auth ...`` and return the exit code."""
+    from mxpilot.auth_state import run_logout, run_readiness, run_setup, run_status
+
     if args.action == "setup":
-        return _setup(args)
+        return run_setup(args)
     from mxpilot.accounts_command import open_workspace
 
     with open_workspace(args) as ws:
@@ -111,9 +112,9 @@ def run_auth_command(args: argparse.Namespace) -> int:
             ws.use_connection(connection_settings(args))
         handler = {
             "login": _login,
-            "status": _status,
-            "logout": _logout,
-            "readiness": _readiness,
+            "status": run_status,
+            "logout": run_logout,
+            "readiness": run_readiness,
         }[args.action]
         return handler(ws, args)
 
@@ -272,126 +273,3 @@ def _oauth_failure(exc: OAuthError, args: argparse.Namespace, account: Account) 
     if exc.error in ("unauthorized_client", "invalid_client") or exc.aadsts == "AADSTS700016":
         print("  'mxpilot auth setup' shows how to create the app registration.", file=sys.stderr)
     return EXIT_FAILED
-
-
-def _status_view(ws: Workspace, account: Account) -> dict[str, Any]:
-    status = ws.tokens.status(account)
-    record = status.record
-    view: dict[str, Any] = {
-        "account": account.name,
-        "auth": account.auth.value,
-        "state": status.state,
-    }
-    if record is not None:
-        view.update(
-            platform=record.app.platform.value,
-            client_id=record.app.client_id,
-            tenant=record.app.tenant,
-            authority=record.app.authority,
-            signed_in_as=record.signed_in_as,
-            signed_in_at=record.signed_in_at,
-            refreshed_at=record.refreshed_at,
-            scopes=list(record.granted_scopes),
-        )
-    if status.access_expires_at is not None:
-        view["access_token_expires"] = status.access_expires_at.isoformat(timespec="seconds")
-    return view
-
-
-def _status(ws: Workspace, args: argparse.Namespace) -> int:
-    from probes.oauth.errors import OAuthError
-    from workspace.account import AuthKind
-    from workspace.token_keeper import SignInRequired
-
-    if args.account:
-        accounts = [ws.accounts.get(args.account)]
-    else:
-        accounts = [a for a in ws.accounts.list() if a.auth is AuthKind.OAUTH or ws.signins.app(a)]
-    failed = False
-    views = []
-    for account in accounts:
-        problem = ""
-        if args.check:
-            try:
-                asyncio.run(ws.tokens.access_token(account, force=True))
-            except (OAuthError, SignInRequired) as exc:
-                problem = str(exc)
-                failed = True
-        view = _status_view(ws, account)
-        if problem:
-            view["problem"] = problem
-        views.append(view)
-    if args.json:
-        print(json.dumps({"accounts": views}, ensure_ascii=False, indent=2))
-        return EXIT_FAILED if failed else EXIT_OK
-    if not views:
-        print("No account uses OAuth yet: 'mxpilot auth login --account NAME'.")
-    for view in views:
-        print(f"{view['account']}: {view['state']}")
-        if "platform" in view:
-            print(f"  app: {view['platform']} {view['client_id']} (tenant {view['tenant']})")
-        if view.get("signed_in_as"):
-            print(f"  signed in as {view['signed_in_as']} at {view['signed_in_at']}")
-        if view.get("scopes"):
-            print(f"  scopes: {' '.join(view['scopes'])}")
-        if "access_token_expires" in view:
-            print(f"  access token valid until {view['access_token_expires']} (refreshed now)")
-        if view.get("problem"):
-            print(f"  problem: {view['problem']}")
-    return EXIT_FAILED if failed else EXIT_OK
-
-
-def _logout(ws: Workspace, args: argparse.Namespace) -> int:
-    from probes.oauth.errors import OAuthError
-
-    account = ws.accounts.get(args.account)
-    if ws.signins.record(account) is None:
-        print(f"{account.name} has no OAuth sign-in.")
-        return EXIT_OK
-    try:
-        revoked = asyncio.run(ws.tokens.sign_out(account, revoke=not args.local_only))
-    except OAuthError as exc:
-        print(f"Signed out here; the platform did not confirm the revocation: {exc.message}")
-        return EXIT_FAILED
-    print(f"Signed {account.name} out: the refresh token is deleted from the keyring.")
-    if revoked:
-        print("The platform revoked the token as well.")
-    elif not args.local_only:
-        print(
-            "Microsoft has no endpoint to revoke one refresh token; to end every session of "
-            f"the mailbox: Revoke-MgUserSignInSession -UserId {account.login}"
-        )
-    return EXIT_OK
-
-
-def _setup(args: argparse.Namespace) -> int:
-    from probes.oauth.registration import google_registration_guide, microsoft_registration_guide
-
-    lang = args.lang or "en"
-    if args.provider == "microsoft":
-        guide = microsoft_registration_guide(args.tenant, lang)
-    else:
-        guide = google_registration_guide(lang)
-    print(guide.title)
-    for number, step in enumerate(guide.steps, 1):
-        print(f"{number}. {step}")
-    for shell, command in guide.commands:
-        print(f"\n# {shell}\n{command}")
-    return EXIT_OK
-
-
-def _readiness(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.readiness import Urgency, basic_auth_readiness
-
-    findings = basic_auth_readiness(ws.accounts.list())
-    if args.json:
-        print(json.dumps({"findings": [f.to_dict() for f in findings]}, indent=2))
-    elif not findings:
-        print("Every account is ready: none depends on Basic authentication.")
-    for finding in [] if args.json else findings:
-        print(
-            f"{finding.urgency.value.upper():6} {finding.account} {finding.protocol.value.upper()}"
-            f" ({finding.platform}, {finding.deadline.isoformat()}): {finding.message}"
-        )
-        print(f"       way out: {finding.way_out}")
-    return EXIT_FAILED if any(f.urgency is not Urgency.LATER for f in findings) else EXIT_OK
