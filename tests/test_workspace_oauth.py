@@ -176,8 +176,12 @@ async def test_another_app_forgets_the_old_sign_in(oauth_ws: Any, identity: Any)
     account = oauth_ws.accounts.add(_m365())
     account = (await _sign_in(oauth_ws, identity, account)).account
     other = replace(_app(identity), client_id="22222222-2222-3333-4444-555555555555")
+    oauth_ws.signins.set_client_secret(account, "old-app-secret")
+    oauth_ws.signins.configure(account, _app(identity))  # the same app: nothing forgotten
+    assert oauth_ws.signins.client_secret(account) == "old-app-secret"
     oauth_ws.signins.configure(account, other)
     assert oauth_ws.signins.refresh_token(account) is None
+    assert oauth_ws.signins.client_secret(account) is None
     assert not oauth_ws.signins.record(account).signed_in
 
 

@@ -77,7 +77,7 @@ class OAuthSignIns:
         return record.app if record else None
 
     def configure(self, account: Account, app: OAuthApp) -> OAuthApp:
-        """Set the app registration; a different app forgets the sign-in made with the old one."""
+        """Set the app registration; a different app forgets the old one's sign-in and secret."""
         app = app.validated()
         previous = self.record(account)
         same = previous is not None and (
@@ -104,8 +104,9 @@ class OAuthSignIns:
                     now(),
                 ),
             )
-        if previous is not None and not same:
+        if previous is not None and not same:  # another app: its sign-in and secret go
             self.forget(account)
+            self.secrets.delete(account.uid, OAUTH_CLIENT_SECRET)
         return app
 
     def refresh_token(self, account: Account) -> str | None:
