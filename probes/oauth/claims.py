@@ -9,19 +9,14 @@ never kept, logged or put into a message.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from probes.channel import PhaseFailed
 from probes.model import Credentials, Protocol
-
-MAX_TOKEN_LENGTH = 32_768
-"""Longer "tokens" are not read at all (Microsoft's are a few kilobytes)."""
+from probes.oauth.endpoints import short_scope
+from probes.oauth.tokens import jwt_payload
 
 MICROSOFT_AUDIENCES = frozenset(
     {
@@ -114,7 +109,7 @@ def read_claims(token: str) -> TokenClaims | None:
     Never raises, whatever the input; nothing of the token is kept.
     """
     try:
-        payload = _payload(token)
+        payload = jwt_payload(token)
         if payload is None:
             return None
         return TokenClaims(
@@ -238,28 +233,6 @@ def _server_says_why(failure: PhaseFailed, protocol: Protocol) -> bool:
 # --- reading ---------------------------------------------------------------------------
 
 
-def _payload(token: str) -> dict[str, Any] | None:
-    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    parts = token.strip().split(".")
-    if len(parts) != 3 or not parts[0] or not parts[1]:  # JWS only (a JWE has five parts)
-        return None
-    header = _json_part(parts[0])
-    payload = _json_part(parts[1])
-    if header is None or payload is None or "alg" not in header:
-        return None
-    return payload
-
-
-def _json_part(part: str) -> dict[str, Any] | None:
-    try:
-        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError):
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def _first_text(payload: dict[str, Any], *names: str) -> str | None:
     for name in names:
         value = payload.get(name)
@@ -291,17 +264,8 @@ def _scopes(payload: dict[str, Any]) -> tuple[str, ...]:
     roles = payload.get("roles")
     if isinstance(roles, list):
         found += [r for r in roles if isinstance(r, str)]
-    short = (_short_scope(s) for s in found)
+    short = (short_scope(s) for s in found)
     return tuple(dict.fromkeys(s for s in short if s))[:50]
-
-
-def _short_scope(scope: str) -> str:
-    """``https://outlook.office.com/SMTP.Send`` -> ``SMTP.Send``; short names stay."""
-    scope = scope.strip()[:200]
-    if "://" in scope:
-        path = urlsplit(scope).path.strip("/")
-        return path.rpartition("/")[2] or scope
-    return scope
 
 
 def _time(value: Any) -> datetime | None:

@@ -44,6 +44,16 @@ _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,253}$")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,199}$")
 
 
+def short_scope(scope: str) -> str:
+    """``https://outlook.office.com/SMTP.Send`` -> ``SMTP.Send``; short names (and
+    ``https://mail.google.com/``, which has no name after its host) stay as they are."""
+    scope = scope.strip()[:200]
+    if "://" in scope:
+        path = urlsplit(scope).path.strip("/")
+        return path.rpartition("/")[2] or scope
+    return scope
+
+
 class OAuthConfigError(ValueError):
     """An app registration that cannot work (named field, plain message)."""
 

@@ -14,20 +14,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from probes.oauth.endpoints import short_scope
 from probes.oauth.errors import OAuthError
 
 REFRESH_MARGIN = timedelta(minutes=5)
-_MAX_JWT = 16384
+MAX_JWT = 32_768  # longer "tokens" are not read at all (Microsoft's are a few KB)
 
 
 def jwt_payload(token: str) -> dict[str, Any] | None:
-    """The payload of a JWT, unverified (None for an opaque token or anything unreadable)."""
-    if not token or len(token) > _MAX_JWT or token.count(".") != 2:
+    """The payload of a signed JWT, unverified (None for an opaque token, a JWE, or garbage)."""
+    if not isinstance(token, str) or len(token) > MAX_JWT:
         return None
-    segment = token.split(".")[1]
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not parts[0] or not parts[1]:  # JWS only (a JWE has five parts)
+        return None
+    header, payload = _json_part(parts[0]), _json_part(parts[1])
+    if header is None or payload is None or "alg" not in header:
+        return None
+    return payload
+
+
+def _json_part(part: str) -> dict[str, Any] | None:
     try:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        value = json.loads(raw)
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+        value = json.loads(raw.decode("utf-8"))
     except (binascii.Error, ValueError):
         return None
     return value if isinstance(value, dict) else None
@@ -60,8 +70,8 @@ class TokenSet:
 
     def has_scope(self, scope: str) -> bool:
         """True when ``scope`` was granted (full URI or Microsoft's short name)."""
-        short = scope.rsplit("/", 1)[-1] if scope.startswith("https://outlook.") else scope
-        return any(s == scope or s.rsplit("/", 1)[-1] == short for s in self.scopes)
+        wanted = short_scope(scope)
+        return any(short_scope(granted) == wanted for granted in self.scopes)
 
 
 def token_set(body: Mapping[str, Any], now: datetime | None = None) -> TokenSet:
