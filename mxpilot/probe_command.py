@@ -205,15 +205,10 @@ def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
 
 def _login_secret(ws: Workspace, account: Account) -> str | None:
     """The account's password, or a fresh OAuth access token; None (and why) when missing."""
-    from probes.oauth.errors import OAuthError
-    from workspace.token_keeper import SignInRequired
-
-    try:
-        secret = asyncio.run(ws.tokens.login_secret(account))
-    except (SignInRequired, OAuthError) as exc:
-        print(f"mxpilot: {exc}; probing without logging in", file=sys.stderr)
-        return None
-    if secret is None:
+    secret, problem = asyncio.run(ws.tokens.login_secret_or_reason(account))
+    if problem:
+        print(f"mxpilot: {problem}; probing without logging in", file=sys.stderr)
+    elif secret is None:
         print(
             f"mxpilot: no password for {account.name} in the keyring "
             f"({ws.secrets.status().describe()}); probing without logging in",

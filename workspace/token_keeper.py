@@ -153,21 +153,21 @@ class TokenKeeper:
             return (await self.access_token(account)).access_token
         return await asyncio.to_thread(self.accounts.secret, account)
 
+    async def login_secret_or_reason(self, account: Account) -> tuple[str | None, str]:
+        """``(secret, "")``, or ``(None, why not)`` when the sign-in no longer works or the
+        platform cannot be reached (the password of a password account may be None too)."""
+        try:
+            return await self.login_secret(account), ""
+        except (SignInRequired, OAuthError) as exc:
+            return None, str(exc)
+
     async def login_secrets(self, accounts: Sequence[Account]) -> dict[str, tuple[str | None, str]]:
         """Every account's login secret at once (refreshes run concurrently), by uid.
 
-        Each value is ``(secret, "")`` or ``(None, why not)``: a sign-in that no longer
-        works, or a platform that cannot be reached, is a reason, not an exception.
+        Each value is what :meth:`login_secret_or_reason` gives.
         """
         unique = list({account.uid: account for account in accounts}.values())
-
-        async def one(account: Account) -> tuple[str | None, str]:
-            try:
-                return await self.login_secret(account), ""
-            except (SignInRequired, OAuthError) as exc:
-                return None, str(exc)
-
-        found = await asyncio.gather(*(one(account) for account in unique))
+        found = await asyncio.gather(*(self.login_secret_or_reason(a) for a in unique))
         return {account.uid: value for account, value in zip(unique, found, strict=True)}
 
     async def sign_out(self, account: Account, *, revoke: bool = True) -> bool:

@@ -12,14 +12,11 @@ from dataclasses import dataclass, replace
 
 from probes.address import parse_host
 from probes.model import ProbeResult, Target
-from probes.oauth.errors import OAuthError
 from probes.presets import PRESETS, Endpoint, Preset
 from tui.widgets.probe_board import ProbeRow, RowSpec
-from workspace.account import Account
 from workspace.accounts import AccountNotFound
 from workspace.plan import account_targets, credentials_for
 from workspace.session import Workspace
-from workspace.token_keeper import SignInRequired
 
 
 @dataclass(frozen=True)
@@ -61,14 +58,6 @@ def preset_specs(choice: PresetChoice) -> list[RowSpec]:
     return specs
 
 
-async def login_secret(workspace: Workspace, account: Account) -> tuple[str | None, str]:
-    """The password or a fresh OAuth access token, and why there is none."""
-    try:
-        return await workspace.tokens.login_secret(account), ""
-    except (SignInRequired, OAuthError) as exc:
-        return None, str(exc)
-
-
 def account_key(name: str, target: Target) -> str:
     """The row key of an account's probe."""
     return f"account:{name}:{target.label}"
@@ -105,7 +94,7 @@ async def refreshed_spec(workspace: Workspace, row: ProbeRow) -> RowSpec:
         except AccountNotFound:
             pass
         else:
-            secret, _ = await login_secret(workspace, account)
+            secret, _ = await workspace.tokens.login_secret_or_reason(account)
             target = replace(target, credentials=credentials_for(account, secret))
     return RowSpec(row.key, row.title, target, row.account)
 
