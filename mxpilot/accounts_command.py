@@ -237,11 +237,12 @@ def account_view(ws: Workspace, account: Account) -> dict[str, Any]:
 
 def _oauth_view(ws: Workspace, account: Account) -> dict[str, Any] | None:
     """The account's OAuth sign-in as it may be shown (no token), None without one."""
-    record = ws.signins.record(account)
+    status = ws.tokens.status(account)
+    record = status.record
     if record is None:
         return None
     return {
-        "state": ws.tokens.status(account).state,
+        "state": status.state,
         "app": record.app.label,
         "signed_in_as": record.signed_in_as,
         "signed_in_at": record.signed_in_at,

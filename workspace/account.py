@@ -59,6 +59,8 @@ class AuthKind(enum.StrEnum):
 
 
 PROVIDERS: tuple[str, ...] = tuple(PRESETS)
+GOOGLE_PROVIDERS = frozenset({"gmail", "google-workspace"})
+MICROSOFT_PROVIDERS = frozenset({"office365", "microsoft365"})
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 MAX_NOTES = 4000

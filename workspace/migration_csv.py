@@ -19,6 +19,7 @@ from pathlib import Path
 
 from workspace.account import (
     ADDRESS,
+    GOOGLE_PROVIDERS,
     PROVIDERS,
     Account,
     AccountRole,
@@ -36,7 +37,6 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS = 200
 REQUIRED_COLUMNS = ("EmailAddress", "UserName", "Password")
 OPTIONAL_COLUMNS = ("UserRoot",)
-APP_PASSWORD_PROVIDERS = frozenset({"gmail", "google-workspace"})
 
 _BOMS = ("\ufeff", "\u00ef\u00bb\u00bf")  # a BOM, and a BOM decoded as Latin-1 / cp1252
 _LINE_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
@@ -313,7 +313,7 @@ def plan_csv_accounts(
     endpoint = imap or preset_endpoints(provider)[0]
     if endpoint is None or not endpoint.host:
         raise ValueError(f"{provider} provider needs an IMAP host")
-    auth = AuthKind.APP_PASSWORD if provider in APP_PASSWORD_PROVIDERS else AuthKind.PASSWORD
+    auth = AuthKind.APP_PASSWORD if provider in GOOGLE_PROVIDERS else AuthKind.PASSWORD
     taken = {name.lower() for name in existing_names}
     planned: list[tuple[Account, str]] = []
     for row in csv.rows:

@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from probes.model import Protocol
-from workspace.account import Account, AuthKind
+from workspace.account import GOOGLE_PROVIDERS, MICROSOFT_PROVIDERS, Account, AuthKind
 
-MICROSOFT_PROVIDERS = frozenset({"office365", "microsoft365"})
-GOOGLE_PROVIDERS = frozenset({"gmail", "google-workspace"})
 MICROSOFT_HOSTS = ("outlook.office365.com", "smtp.office365.com", "outlook.office.com")
 GOOGLE_HOSTS = ("imap.gmail.com", "smtp.gmail.com")
 

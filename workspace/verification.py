@@ -20,7 +20,7 @@ from probes.dnsprofiles import Profile
 from probes.model import ProbeResult, Protocol, Status, Target
 from probes.runner import EventSink, ProbeOptions, run_probes
 from probes.stscheck import HttpsOptions
-from workspace.account import Account, Side
+from workspace.account import GOOGLE_PROVIDERS, Account, Side
 from workspace.checklist_model import Checklist, ChecklistItem, CheckOutcome
 from workspace.checklist_template import CheckKind, CheckSpec
 from workspace.checklists import ChecklistError
@@ -28,8 +28,6 @@ from workspace.history import RunRecord, probe_subject
 from workspace.plan import account_targets
 from workspace.readiness import basic_auth_readiness, platform_of
 from workspace.session import Workspace
-
-SOURCE_PROVIDERS = frozenset({"gmail", "google-workspace"})
 
 
 def matching_accounts(spec: CheckSpec, accounts: Sequence[Account]) -> list[Account]:
@@ -46,7 +44,7 @@ def matching_accounts(spec: CheckSpec, accounts: Sequence[Account]) -> list[Acco
             if spec.side is Side.TARGET:
                 side_ok = account.provider == "office365"
             elif spec.side is Side.SOURCE:
-                side_ok = account.provider in SOURCE_PROVIDERS
+                side_ok = account.provider in GOOGLE_PROVIDERS
         if not side_ok or account.endpoint(protocol) is None:
             continue
         if spec.role is not None and spec.role not in account.roles:
