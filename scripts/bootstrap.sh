@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sourced by app.sh and test.sh: makes `uv` available and the locked environment in .venv.
-# Needs only Python 3.11+; installs uv into .tools/ (a private venv) when it is not on PATH.
+# Needs only Python 3.11+; takes no arguments (the caller's go to its own command); installs uv into .tools/ (a private venv) when it is not on PATH.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 UV_VERSION="0.13.9"
@@ -37,4 +37,4 @@ ensure_uv() {
 
 ensure_uv
 export UV_PROJECT_ENVIRONMENT="$ROOT/.venv"
-"$UV" sync --locked --quiet --project "$ROOT" "$@"
+"$UV" sync --locked --quiet --project "$ROOT"
