@@ -35,21 +35,21 @@ from mxlab.dns_server import DnsLab  # noqa: E402
 from mxlab.dns_zones import full_lab  # noqa: E402
 from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
 from mxlab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
-from probes.dnsaudit import audit_domain  # noqa: E402
-from probes.dnsclient import DnsClient  # noqa: E402
-from probes.model import Security, Timeouts  # noqa: E402
-from probes.resolve import Nameserver  # noqa: E402
-from probes.runner import ProbeOptions, run_probe  # noqa: E402
-from probes.tlsinfo import TlsSettings  # noqa: E402
+from probes.dns.audit import audit_domain  # noqa: E402
+from probes.dns.client import DnsClient  # noqa: E402
+from probes.mail.model import Security, Timeouts  # noqa: E402
+from probes.mail.resolve import Nameserver  # noqa: E402
+from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
+from probes.mail.tls import TlsSettings  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
-from workspace.account import Account, AccountRole, MailEndpoint, Side  # noqa: E402
-from workspace.accounts import NewAccount  # noqa: E402
-from workspace.checklist_template import CheckKind  # noqa: E402
-from workspace.migration_csv import parse_migration_csv, plan_csv_accounts  # noqa: E402
-from workspace.plan import account_targets  # noqa: E402
+from workspace.accounts.book import NewAccount  # noqa: E402
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
+from workspace.accounts.targets import account_targets  # noqa: E402
+from workspace.checklist.template import CheckKind  # noqa: E402
+from workspace.checklist.verification import ChecklistVerifier  # noqa: E402
+from workspace.imports.migration_csv import parse_migration_csv, plan_csv_accounts  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402
-from workspace.verification import ChecklistVerifier  # noqa: E402
 
 DOMAIN = "m365.lab.test"
 IMAP_USER, IMAP_PASSWORD = "bench@lab.test", "bench-imap-pass"

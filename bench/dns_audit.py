@@ -24,11 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 from mxlab.dns_server import DnsLab  # noqa: E402
 from mxlab.dns_zones import full_lab  # noqa: E402
-from probes.dnsaudit import audit_domain  # noqa: E402
-from probes.dnsclient import DnsClient  # noqa: E402
-from probes.dnsmodel import Lookup  # noqa: E402
-from probes.dnsprofiles import Profile  # noqa: E402
-from probes.resolve import Nameserver  # noqa: E402
+from probes.dns.audit import audit_domain  # noqa: E402
+from probes.dns.client import DnsClient  # noqa: E402
+from probes.dns.model import Lookup  # noqa: E402
+from probes.dns.profiles import Profile  # noqa: E402
+from probes.mail.resolve import Nameserver  # noqa: E402
 
 
 class TimedClient(DnsClient):

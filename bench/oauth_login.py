@@ -45,17 +45,18 @@ from mxlab.identity import (  # noqa: E402
 )
 from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
 from mxlab.smtp import SmtpLabServer  # noqa: E402
-from probes.model import Protocol, Security, Status, Timeouts  # noqa: E402
+from probes.mail.model import Protocol, Security, Timeouts  # noqa: E402
+from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
+from probes.mail.tls import TlsSettings  # noqa: E402
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp  # noqa: E402
-from probes.runner import ProbeOptions, run_probe  # noqa: E402
-from probes.tlsinfo import TlsSettings  # noqa: E402
+from probes.status import Status  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
-from workspace.account import Account, AccountRole, MailEndpoint, Side  # noqa: E402
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
+from workspace.accounts.targets import account_targets  # noqa: E402
+from workspace.auth.sign_in import SignIn  # noqa: E402
 from workspace.connection import ConnectionSettings  # noqa: E402
-from workspace.plan import account_targets  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402
-from workspace.sign_in import SignIn  # noqa: E402
 
 PASSWORD_USER, PASSWORD = "pw@lab.test", "bench-pass"
 

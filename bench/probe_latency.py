@@ -34,11 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from mxlab.certs import LabCertificates  # noqa: E402
 from mxlab.smtp import DEFAULT_USERS, SmtpLabServer  # noqa: E402
-from probes.matrix import run_matrix  # noqa: E402
-from probes.model import Credentials, Protocol, Status, Timeouts  # noqa: E402
-from probes.presets import PRESETS, Role  # noqa: E402
-from probes.runner import ProbeOptions, run_probe  # noqa: E402
-from probes.tlsinfo import TlsSettings  # noqa: E402
+from probes.mail.matrix import run_matrix  # noqa: E402
+from probes.mail.model import Credentials, Protocol, Timeouts  # noqa: E402
+from probes.mail.presets import PRESETS, Role  # noqa: E402
+from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
+from probes.mail.tls import TlsSettings  # noqa: E402
+from probes.status import Status  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
 
 SMTP_ROUND_TRIPS = 6.5
@@ -133,7 +134,7 @@ def main() -> int:
 
         async def matrix() -> None:
             # credentials per protocol: run the matrix's targets as the CLI would
-            from probes.runner import run_probes
+            from probes.mail.runner import run_probes
 
             targets = [e.target(creds_for(e.protocol)) for e in preset.endpoints]
             results = await run_probes(targets, options)

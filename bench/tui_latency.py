@@ -32,10 +32,10 @@ sys.path.insert(0, str(ROOT))
 from mxlab.certs import LabCertificates  # noqa: E402
 from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
 from mxlab.smtp import SmtpLabServer  # noqa: E402
-from probes.model import Security  # noqa: E402
+from probes.mail.model import Security  # noqa: E402
 from tests.lab.latency import LatencyProxy  # noqa: E402
 from tui.app import MxPilotApp  # noqa: E402
-from workspace.account import Account, AccountRole, MailEndpoint, Side  # noqa: E402
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.connection import ConnectionSettings  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402

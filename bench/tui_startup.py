@@ -71,7 +71,7 @@ SETUP = """
 import sys
 from pathlib import Path
 
-from workspace.account import Account, AccountRole, Side, with_preset_endpoints
+from workspace.accounts.model import Account, AccountRole, Side, with_preset_endpoints
 from workspace.session import Workspace
 
 with Workspace.open(Path(sys.argv[1])) as ws:

@@ -25,10 +25,10 @@ from mxlab.imap import ImapLabServer
 from mxlab.loop_thread import LOOPBACK
 from mxlab.smtp import SmtpLabServer
 from mxlab.smtp_personalities import PERSONALITIES
-from probes.model import Security
+from probes.mail.model import Security
+from probes.mail.resolve import Nameserver
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
-from probes.resolve import Nameserver
-from workspace.account import Account, AccountRole, AuthKind, MailEndpoint, Side
+from workspace.accounts.model import Account, AccountRole, AuthKind, MailEndpoint, Side
 from workspace.connection import ConnectionSettings
 from workspace.secrets import SecretStore
 from workspace.session import Workspace

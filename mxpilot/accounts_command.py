@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError, workspace_option
 from mxpilot.import_commands import add_import_parsers, import_csv, import_env
-from workspace.account import PROVIDERS
+from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
-    from workspace.account import Account, MailEndpoint
+    from workspace.accounts.model import Account, MailEndpoint
     from workspace.session import Workspace
 
 ROLES = ("mailbox", "monitoring", "sender", "order-inbox", "migration")
@@ -118,8 +118,8 @@ def open_workspace(args: argparse.Namespace) -> Workspace:
 
 def parse_endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
     from mxpilot.probe_command import parse_host_port
-    from probes.model import Protocol, Security
-    from workspace.account import MailEndpoint, default_port
+    from probes.mail.model import Protocol, Security
+    from workspace.accounts.model import MailEndpoint, default_port
 
     if text.strip().lower() == "none":
         return None
@@ -153,7 +153,7 @@ def _ask_secret(args: argparse.Namespace, name: str, required: bool) -> str | No
 
 
 def _apply_fields(account: Account, args: argparse.Namespace) -> Account:
-    from workspace.account import AccountRole, AuthKind, Side
+    from workspace.accounts.model import AccountRole, AuthKind, Side
 
     values = vars(args)
     changes: dict[str, Any] = {}
@@ -184,7 +184,7 @@ def _apply_fields(account: Account, args: argparse.Namespace) -> Account:
 
 
 def _security(value: str) -> Any:
-    from probes.model import Security
+    from probes.mail.model import Security
 
     return Security(value)
 
@@ -213,7 +213,7 @@ def _keyring(ws: Workspace, args: argparse.Namespace) -> int:
 
 def account_view(ws: Workspace, account: Account) -> dict[str, Any]:
     """A JSON-ready view of an account (no secret: only whether one is stored)."""
-    from workspace.readiness import basic_auth_readiness
+    from workspace.auth.readiness import basic_auth_readiness
 
     last = ws.history.recent(1, account.name)
     return {
@@ -290,7 +290,7 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
             f"{last['status']}\n[dim]{last['at']}[/]" if last else "—",
         )
     console.print(table)
-    from workspace.readiness import basic_auth_readiness
+    from workspace.auth.readiness import basic_auth_readiness
 
     findings = basic_auth_readiness(accounts)
     if findings:
@@ -366,7 +366,7 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _add(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.account import Account, AuthKind, validate, with_preset_endpoints
+    from workspace.accounts.model import Account, AuthKind, validate, with_preset_endpoints
 
     if args.address is None:
         raise UsageError("accounts add needs --address")

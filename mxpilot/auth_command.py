@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from probes.oauth.device import DeviceWait
     from probes.oauth.endpoints import OAuthApp
     from probes.oauth.errors import OAuthError
-    from workspace.account import Account
+    from workspace.accounts.model import Account
     from workspace.session import Workspace
 
 
@@ -126,7 +126,7 @@ def _app_for(ws: Workspace, account: Account, args: argparse.Namespace) -> OAuth
         OAuthApp,
         OAuthConfigError,
     )
-    from workspace.readiness import platform_of
+    from workspace.auth.readiness import platform_of
 
     stored = ws.signins.app(account)
     provider = args.provider or (stored.platform.value if stored else platform_of(account))
@@ -165,7 +165,7 @@ def _client_secret(args: argparse.Namespace) -> str | None:
 def _login(ws: Workspace, args: argparse.Namespace) -> int:
     from probes.oauth.endpoints import IdentityPlatform
     from probes.oauth.errors import OAuthError
-    from workspace.sign_in import SignIn
+    from workspace.auth.sign_in import SignIn
 
     account = ws.accounts.get(args.account)
     app = _app_for(ws, account, args)
@@ -259,7 +259,7 @@ def _browser() -> Any:
 
 
 def _oauth_failure(exc: OAuthError, args: argparse.Namespace, account: Account) -> int:
-    from probes.explain import explain
+    from probes.diagnosis.explain import explain
 
     print(f"mxpilot: sign-in failed: {exc.message}", file=sys.stderr)
     found = explain(exc.message, {"mailbox": account.login}, getattr(args, "lang", "en"))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mxpilot.cli import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
-    from workspace.account import Account
+    from workspace.accounts.model import Account
     from workspace.session import Workspace
 
 
@@ -47,8 +47,8 @@ def status_view(ws: Workspace, account: Account) -> dict[str, Any]:
 def run_status(ws: Workspace, args: argparse.Namespace) -> int:
     """``auth status``: each OAuth account's sign-in; ``--check`` refreshes it now."""
     from probes.oauth.errors import OAuthError
-    from workspace.account import AuthKind
-    from workspace.token_keeper import SignInRequired
+    from workspace.accounts.model import AuthKind
+    from workspace.auth.token_keeper import SignInRequired
 
     if args.account:
         accounts = [ws.accounts.get(args.account)]
@@ -131,7 +131,7 @@ def run_setup(args: argparse.Namespace) -> int:
 
 def run_readiness(ws: Workspace, args: argparse.Namespace) -> int:
     """``auth readiness``: every login still on Basic auth; exit 1 when one breaks soon."""
-    from workspace.readiness import Urgency, basic_auth_readiness
+    from workspace.auth.readiness import Urgency, basic_auth_readiness
 
     findings = basic_auth_readiness(ws.accounts.list())
     if args.json:

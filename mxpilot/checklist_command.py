@@ -18,7 +18,7 @@ from mxpilot.cli import (
 )
 
 if TYPE_CHECKING:
-    from workspace.checklist_model import Checklist, ChecklistItem
+    from workspace.checklist.model import Checklist, ChecklistItem
     from workspace.session import Workspace
 
 STATES = ("done", "open", "skipped", "blocked")
@@ -110,7 +110,7 @@ def run_checklist_command(args: argparse.Namespace) -> int:
 
 
 def _templates() -> int:
-    from workspace.checklist_template import available_templates, load_template
+    from workspace.checklist.template import available_templates, load_template
 
     for template_id in available_templates():
         en, es = load_template(template_id, "en"), load_template(template_id, "es")
@@ -120,7 +120,7 @@ def _templates() -> int:
 
 def mailbox_values(ws: Workspace, checklist: Checklist) -> dict[str, str]:
     """Placeholder values: the domain, and the first target and source mailboxes."""
-    from workspace.account import Side
+    from workspace.accounts.model import Side
 
     accounts = ws.accounts.list()
     target = next((a.address for a in accounts if a.side is Side.TARGET), "")
@@ -237,7 +237,7 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
         ]
         print(json.dumps(view, ensure_ascii=False, indent=2))
         return EXIT_OK
-    from workspace.checklist_template import RemediationCommand
+    from workspace.checklist.template import RemediationCommand
 
     values = mailbox_values(ws, checklist)
     print(f"{item.title}  [{item.item_id}]  {item.status_label}")
@@ -270,7 +270,7 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
 
 
 def _check(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.checklist_model import ItemState
+    from workspace.checklist.model import ItemState
 
     checklist = ws.checklists.get(args.checklist)
     for item_id in args.items:
@@ -292,8 +292,8 @@ def _note(ws: Workspace, args: argparse.Namespace) -> int:
 
 def _verify(ws: Workspace, args: argparse.Namespace) -> int:
     from mxpilot.probe_command import connection_settings
-    from probes.model import Status
-    from workspace.verification import ChecklistVerifier
+    from probes.status import Status
+    from workspace.checklist.verification import ChecklistVerifier
 
     settings = connection_settings(args)
     ws.use_connection(settings)
@@ -325,7 +325,7 @@ def _verify(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _report(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.report import ChecklistReport
+    from workspace.checklist.report import ChecklistReport
 
     checklist = ws.checklists.get(args.checklist)
     report = ChecklistReport(checklist, ws.history, mailbox_values(ws, checklist))

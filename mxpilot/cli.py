@@ -241,9 +241,9 @@ def _workspace_failure(exc: Exception) -> tuple[int, str] | None:
     """Exit code and message for the workspace's own errors (a user problem, not a bug)."""
     if "workspace.store" not in sys.modules:
         return None
-    from workspace.account import AccountError
-    from workspace.accounts import AccountConflict, AccountNotFound
-    from workspace.checklists import ChecklistError
+    from workspace.accounts.book import AccountConflict, AccountNotFound
+    from workspace.accounts.model import AccountError
+    from workspace.checklist.book import ChecklistError
     from workspace.secrets import SecretStoreError
     from workspace.store import StoreError
 
@@ -260,7 +260,7 @@ def _workspace_failure(exc: Exception) -> tuple[int, str] | None:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from probes.explain import explain
+    from probes.diagnosis.explain import explain
 
     text = " ".join(args.text) if args.text else sys.stdin.read()
     if not text.strip():

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from probes.dnsprofiles import Profile
+from probes.dns.profiles import Profile
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from probes.dnsaudit import DnsAudit
+    from probes.dns.audit import DnsAudit
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -64,12 +64,12 @@ def run_dns_command(args: argparse.Namespace) -> int:
 
     from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
     from mxpilot.history_recorder import record_runs
-    from probes.dnsaudit import audit_domain
-    from probes.dnsclient import authoritative_client, client_for, to_ascii
-    from probes.model import Status
-    from probes.resolve import Nameserver
-    from probes.stscheck import HttpsOptions
-    from probes.tlsinfo import TlsSettings
+    from probes.dns.audit import audit_domain
+    from probes.dns.client import authoritative_client, client_for, to_ascii
+    from probes.dns.sts import HttpsOptions
+    from probes.mail.resolve import Nameserver
+    from probes.mail.tls import TlsSettings
+    from probes.status import Status
 
     try:
         domain = to_ascii(args.domain)
@@ -127,7 +127,7 @@ def audit_report(audit: DnsAudit, shown_domain: str) -> RenderableType:
     from rich.text import Text
 
     from mxpilot.report import status_text
-    from probes.model import Status
+    from probes.status import Status
 
     title = f"DNS audit of {shown_domain}"
     if shown_domain != audit.domain:

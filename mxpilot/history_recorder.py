@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from probes.dnsaudit import DnsAudit
-    from probes.model import ProbeResult
+    from probes.dns.audit import DnsAudit
+    from probes.mail.model import ProbeResult
 
 
 def add_history_option(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
-from workspace.account import PROVIDERS
+from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
     from workspace.session import Workspace
@@ -55,11 +55,11 @@ def add_import_parsers(
 def import_env(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-env``: preview, create, move secrets, optionally rewrite."""
     from mxpilot.accounts_command import confirm
-    from workspace.account import Side
-    from workspace.accounts import NewAccount
-    from workspace.dotenv import read_env
-    from workspace.envimport import plan_env_import
-    from workspace.envrewrite import rewrite_env
+    from workspace.accounts.book import NewAccount
+    from workspace.accounts.model import Side
+    from workspace.imports.dotenv import read_env
+    from workspace.imports.env_import import plan_env_import
+    from workspace.imports.env_rewrite import rewrite_env
 
     try:
         env = read_env(args.file)
@@ -105,8 +105,8 @@ def import_env(ws: Workspace, args: argparse.Namespace) -> int:
 def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-csv``: bad rows reported by line, good rows imported."""
     from mxpilot.accounts_command import confirm, parse_endpoint
-    from workspace.accounts import NewAccount
-    from workspace.migration_csv import plan_csv_accounts, read_migration_csv
+    from workspace.accounts.book import NewAccount
+    from workspace.imports.migration_csv import plan_csv_accounts, read_migration_csv
 
     try:
         parsed = read_migration_csv(args.file)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
 from mxpilot.history_recorder import record_runs
-from probes.address import parse_port, split_host_port
-from probes.model import (
+from probes.mail.address import parse_port, split_host_port
+from probes.mail.model import (
     AuthMethod,
     Credentials,
     PhaseFinished,
@@ -23,17 +23,17 @@ from probes.model import (
     ProbeResult,
     Protocol,
     Security,
-    Status,
     Target,
 )
-from probes.presets import Role, preset
-from probes.resolve import Nameserver
-from probes.runner import ProbeOptions
-from probes.tlsinfo import TlsSettings
+from probes.mail.presets import Role, preset
+from probes.mail.resolve import Nameserver
+from probes.mail.runner import ProbeOptions
+from probes.mail.tls import TlsSettings
+from probes.status import Status
 from workspace.connection import ConnectionSettings
 
 if TYPE_CHECKING:
-    from workspace.account import Account
+    from workspace.accounts.model import Account
     from workspace.session import Workspace
 
 IMAP_PORTS = frozenset({143, 993})
@@ -171,7 +171,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         check_inbox=args.inbox,
         mailbox=args.mailbox,
     )
-    from probes.runner import run_probes
+    from probes.mail.runner import run_probes
 
     results = _drive([target], lambda sink: run_probes([target], options, sink), args)
     record_runs(args, results)
@@ -181,8 +181,8 @@ def run_probe_command(args: argparse.Namespace) -> int:
 def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
     """Probe a workspace account's servers with its password from the keyring."""
     from mxpilot.accounts_command import open_workspace
-    from probes.runner import run_probes
-    from workspace.plan import account_targets
+    from probes.mail.runner import run_probes
+    from workspace.accounts.targets import account_targets
 
     if args.target or args.preset or args.user:
         raise UsageError(
@@ -218,7 +218,7 @@ def _login_secret(ws: Workspace, account: Account) -> str | None:
 
 
 def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
-    from probes.matrix import MatrixResult, run_matrix
+    from probes.mail.matrix import MatrixResult, run_matrix
 
     try:
         chosen = preset(args.preset)

@@ -12,7 +12,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from probes.model import Diagnosis, Phase, ProbeResult, Status, Target
+from probes.diagnosis.model import Diagnosis
+from probes.mail.model import Phase, ProbeResult, Target
+from probes.status import Status
 
 STATUS_STYLE = {
     Status.PASS: ("PASS", "bold green"),

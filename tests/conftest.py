@@ -15,9 +15,9 @@ import pytest
 
 from mxlab.certs import LabCertificates
 from mxlab.smtp import DEFAULT_USERS, SmtpLabServer
-from probes.model import Credentials, Timeouts
-from probes.runner import ProbeOptions
-from probes.tlsinfo import TlsSettings
+from probes.mail.model import Credentials, Timeouts
+from probes.mail.runner import ProbeOptions
+from probes.mail.tls import TlsSettings
 from tests.lab.hostile import HostilePeer
 
 LAB_USER, LAB_PASSWORD = next(iter(DEFAULT_USERS.items()))

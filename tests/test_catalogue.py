@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from probes.catalogue import Catalogue, CatalogueError, fill
-from probes.model import (
-    Phase,
-    PhaseName,
-    ProbeResult,
-    Protocol,
-    Security,
-    Status,
-    Target,
-)
+from probes.diagnosis.catalogue import Catalogue, CatalogueError, fill
+from probes.mail.model import Phase, PhaseName, ProbeResult, Protocol, Security, Target
+from probes.status import Status
 
 TARGET = Target("smtp.office365.com", 587, Protocol.SMTP, Security.STARTTLS)
 CONTEXT = {"host": "smtp.office365.com", "port": "587", "mailbox": "ops@contoso.com"}

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from mxlab.smtp import SmtpLabServer
-from probes.catalogue import Catalogue
-from probes.channel import PhaseFailed
-from probes.connect import open_channel
-from probes.explain import explain
-from probes.imap import ImapDialect
-from probes.model import (
+from probes.diagnosis.catalogue import Catalogue
+from probes.diagnosis.explain import explain
+from probes.mail.channel import PhaseFailed
+from probes.mail.connect import open_channel
+from probes.mail.imap import ImapDialect
+from probes.mail.model import (
     AuthMethod,
     Credentials,
     Phase,
@@ -26,11 +26,11 @@ from probes.model import (
     ProbeResult,
     Protocol,
     Security,
-    Status,
     Target,
 )
-from probes.runner import ProbeOptions, run_probe
-from probes.smtp import Capabilities
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.mail.smtp import Capabilities
+from probes.status import Status
 from tests.conftest import secret_free
 
 USER = "ops@contoso.com"

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.dnsprofiles import Profile
-from probes.model import Protocol
-from workspace.account import AccountRole, Side
-from workspace.checklist_template import (
+from probes.dns.profiles import Profile
+from probes.mail.model import Protocol
+from workspace.accounts.model import AccountRole, Side
+from workspace.checklist.template import (
     LANGS,
     PLACEHOLDERS,
     CheckKind,

@@ -10,16 +10,17 @@ import pytest
 from mxlab.dns_server import DnsLab
 from mxlab.dns_zones import TENANT
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
-from probes.dnsclient import DnsClient
-from probes.model import Security, Status
-from probes.resolve import Nameserver
-from probes.runner import ProbeOptions
+from probes.dns.client import DnsClient
+from probes.mail.model import Security
+from probes.mail.resolve import Nameserver
+from probes.mail.runner import ProbeOptions
+from probes.status import Status
 from tests.conftest import IMAP_USERS
-from workspace.account import Account, AccountRole, MailEndpoint, Side
-from workspace.checklist_model import Checklist, ChecklistItem
-from workspace.checklist_template import CheckKind
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
+from workspace.checklist.model import Checklist, ChecklistItem
+from workspace.checklist.template import CheckKind
+from workspace.checklist.verification import ChecklistVerifier
 from workspace.session import Workspace
-from workspace.verification import ChecklistVerifier
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"

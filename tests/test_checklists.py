@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from probes.model import Status
-from workspace.checklist_model import Checklist, ChecklistItem, ItemState
-from workspace.checklist_template import CheckKind, load_template
-from workspace.checklists import CHECKER, ChecklistError
-from workspace.report import ChecklistReport
+from probes.status import Status
+from workspace.checklist.book import CHECKER, ChecklistError
+from workspace.checklist.model import Checklist, ChecklistItem, ItemState
+from workspace.checklist.report import ChecklistReport
+from workspace.checklist.template import CheckKind, load_template
 from workspace.session import Workspace
 
 

@@ -25,12 +25,12 @@ from mxlab.demo import (
     create_demo_workspace,
 )
 from mxlab.memory_keyring import MemoryKeyring
-from probes.model import Status
-from workspace.account import AccountRole, Side
+from probes.status import Status
+from workspace.accounts.model import AccountRole, Side
+from workspace.auth.sign_in import SignIn
+from workspace.checklist.verification import ChecklistVerifier
 from workspace.secrets import SecretStore
 from workspace.session import Workspace
-from workspace.sign_in import SignIn
-from workspace.verification import ChecklistVerifier
 
 PASSING = {
     "verify-domain",

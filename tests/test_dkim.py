@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.dkim import DEFAULT_SELECTORS, check_dkim_selector, cname_style, parse_dkim
-from probes.dnsmodel import LookupStatus
+from probes.dns.dkim import DEFAULT_SELECTORS, check_dkim_selector, cname_style, parse_dkim
+from probes.dns.model import LookupStatus
 from tests.lab.dns_fixture import LabZones, lab_zones
 
 DER = serialization.Encoding.DER

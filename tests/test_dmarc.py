@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.dmarc import evaluate_dmarc, organisational_domain, parse_dmarc
-from probes.dmarc_record import is_dmarc_text, report_address
-from probes.dnsmodel import ChangeAction, LookupStatus
+from probes.dns.dmarc import evaluate_dmarc, organisational_domain, parse_dmarc
+from probes.dns.dmarc_record import is_dmarc_text, report_address
+from probes.dns.model import ChangeAction, LookupStatus
 from tests.lab.dns_fixture import PROVIDER_ZONE, LabZones, lab_zones
 
 

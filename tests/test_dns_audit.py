@@ -13,13 +13,13 @@ import pytest
 
 from mxlab.dns_server import DnsLab
 from mxlab.dns_zones import full_lab, propagation_zone
-from probes.dnsaudit import DnsAudit, audit_domain
-from probes.dnsclient import DnsClient
-from probes.dnsmodel import ChangeAction
-from probes.dnsprofiles import Profile
-from probes.model import Status
-from probes.resolve import Nameserver
-from probes.stscheck import HttpsOptions
+from probes.dns.audit import DnsAudit, audit_domain
+from probes.dns.client import DnsClient
+from probes.dns.model import ChangeAction
+from probes.dns.profiles import Profile
+from probes.dns.sts import HttpsOptions
+from probes.mail.resolve import Nameserver
+from probes.status import Status
 from tests.conftest import ROOT
 from tests.lab.https_server import LabHttpsServer
 
@@ -222,7 +222,7 @@ def test_cli_json_and_exit_codes(lab: AuditLab) -> None:
 
 
 def test_subdomain_inherits_the_organisational_dmarc_policy(lab: AuditLab) -> None:
-    from probes.mailauth import check_dmarc
+    from probes.dns.mailauth import check_dmarc
 
     check = asyncio.run(check_dmarc("shop.gmail.lab.test", lab.client().lookup))
     assert check.status is Status.PASS, check.messages

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from workspace.dotenv import EnvEntry, EnvFile, line_key, parse_env, read_env, split_lines
+from workspace.imports.dotenv import EnvEntry, EnvFile, line_key, parse_env, read_env, split_lines
 
 SECRET = "K0ntr0l!OC#2025$Sys"
 

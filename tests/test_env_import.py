@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.model import Security
-from workspace.account import AccountRole, AuthKind, MailEndpoint, Side, validate
-from workspace.dotenv import parse_env, read_env
-from workspace.envimport import EnvImportPlan, plan_env_import
-from workspace.envrewrite import EnvChangedError, rewrite_env
-from workspace.envsettings import is_placeholder
+from probes.mail.model import Security
+from workspace.accounts.model import AccountRole, AuthKind, MailEndpoint, Side, validate
+from workspace.imports.dotenv import parse_env, read_env
+from workspace.imports.env_import import EnvImportPlan, plan_env_import
+from workspace.imports.env_rewrite import EnvChangedError, rewrite_env
+from workspace.imports.env_settings import is_placeholder
 
 SECRET = "K0ntr0l!OC#2025$Sys"
 OTHER_SECRET = "Zq9-otra!Clave_77"

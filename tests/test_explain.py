@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.catalogue import Catalogue, Entry
-from probes.explain import context_from_text, explain, readable_text
+from probes.diagnosis.catalogue import Catalogue, Entry
+from probes.diagnosis.explain import context_from_text, explain, readable_text
 
 # Seed 001, verbatim: an application's JSON error log around 535 5.7.139.
 SEED_001_JSON = r"""{

@@ -31,8 +31,9 @@ from mxlab.identity import (
     OUTLOOK_SMTP_SCOPE,
 )
 from mxlab.smtp import SmtpLabServer
-from probes.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Status, Target
-from probes.runner import ProbeOptions, run_probe
+from probes.mail.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Target
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.status import Status
 from tests.conftest import IMAP_USERS, LAB_PASSWORD, OAUTH_IMAP_MESSAGES, secret_free
 
 Start = Callable[..., SmtpLabServer]

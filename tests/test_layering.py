@@ -24,21 +24,21 @@ def _modules_after_import(statement: str) -> set[str]:
 
 def test_headless_packages_do_not_import_textual() -> None:
     every_module = sorted(
-        f"{p.parent.name}.{p.stem}"
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
         for package in ("probes", "workspace")
-        for p in (ROOT / package).glob("*.py")
+        for p in (ROOT / package).rglob("*.py")
         if p.stem != "__init__"
     )
     statement = "\n".join(f"import {name}" for name in ["probes", "workspace", *every_module])
     loaded = _modules_after_import(statement)
-    assert "probes.runner" in loaded and "probes.explain" in loaded
-    assert "workspace.verification" in loaded and "workspace.accounts" in loaded
+    assert "probes.mail.runner" in loaded and "probes.diagnosis.explain" in loaded
+    assert "workspace.checklist.verification" in loaded and "workspace.accounts.book" in loaded
     assert not any(m == "textual" or m.startswith("textual.") for m in loaded)
 
 
 def test_cli_probe_path_does_not_import_textual() -> None:
     loaded = _modules_after_import(
-        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.matrix, "
+        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.mail.matrix, "
         "mxpilot.accounts_command, mxpilot.checklist_command, workspace.session"
     )
     assert "mxpilot.probe_command" in loaded and "mxpilot.checklist_command" in loaded
@@ -54,5 +54,5 @@ def test_tui_does_import_textual() -> None:
 def test_app_start_up_imports_no_network_engine() -> None:
     """Start-up stays light: the engine, DNS, HTTP and keyring load when first used."""
     loaded = _modules_after_import("import tui.app, workspace.session, workspace.connection")
-    heavy = {"dns", "httpx", "keyring", "probes.runner", "probes.dnsaudit", "cryptography"}
+    heavy = {"dns", "httpx", "keyring", "probes.mail.runner", "probes.dns.audit", "cryptography"}
     assert not heavy & loaded, heavy & loaded

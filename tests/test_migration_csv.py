@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.model import Security
-from workspace.account import NAME, AccountRole, AuthKind, MailEndpoint, Side, validate
-from workspace.migration_csv import (
+from probes.mail.model import Security
+from workspace.accounts.model import NAME, AccountRole, AuthKind, MailEndpoint, Side, validate
+from workspace.imports.migration_csv import (
     MAX_FILE_BYTES,
     MAX_LINE,
     CsvProblem,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.mtasts import (
+from probes.dns.mtasts import (
     POLICY_SIZE_LIMIT,
     fetch_policy,
     parse_policy,

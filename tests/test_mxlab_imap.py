@@ -14,8 +14,9 @@ import pytest
 
 from mxlab.certs import LabCertificates
 from mxlab.imap import IMAP_PERSONALITIES, ImapLabServer
-from probes.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Status, Target
-from probes.runner import ProbeOptions, run_probe
+from probes.mail.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Target
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.status import Status
 
 USER = "owner@lab.test"
 PASSWORD = 'pw with "quotes" and \\ spaces'

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probes.channel import PhaseFailed
-from probes.model import AuthMethod, Credentials, Protocol
+from probes.mail.channel import PhaseFailed
+from probes.mail.model import AuthMethod, Credentials, Protocol
 from probes.oauth.claims import (
     VALID_TOKEN_REFUSED,
     TokenClaims,

@@ -12,8 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from mxlab.certs import LabCertificates
-from probes.model import PhaseName, Protocol, Security, Status, Target
-from probes.runner import ProbeOptions, ProbeRun, run_probe, run_probes
+from probes.mail.model import PhaseName, Protocol, Security, Target
+from probes.mail.runner import ProbeOptions, ProbeRun, run_probe, run_probes
+from probes.status import Status
 from tests.lab.hostile import HostilePeer
 
 Start = Callable[..., HostilePeer]
@@ -121,7 +122,7 @@ async def test_a_dropped_port_does_not_hold_back_the_others(
     finished: list[str] = []
 
     def sink(event: object) -> None:
-        from probes.model import ProbeFinished
+        from probes.mail.model import ProbeFinished
 
         if isinstance(event, ProbeFinished):
             finished.append(event.result.failure.kind)  # type: ignore[union-attr]
@@ -165,7 +166,7 @@ async def test_run_probes_cancelled_from_outside(
 async def test_cancelled_batch_reports_partial_results_through_events(
     hostile_peer: Start, lab_options: ProbeOptions
 ) -> None:
-    from probes.model import ProbeFinished, ProbeResult
+    from probes.mail.model import ProbeFinished, ProbeResult
 
     peers = [hostile_peer("silent") for _ in range(2)]
     finished: list[ProbeResult] = []

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from probes.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Status, Target
-from probes.runner import ProbeOptions, run_probe
+from probes.mail.model import AuthMethod, Credentials, PhaseName, Protocol, Security, Target
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.status import Status
 from tests.conftest import IMAP_USERS, secret_free
 
 USER = "imap@lab.test"

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from probes.channel import PhaseFailed
-from probes.model import PhaseName, Protocol, Security, Status, Target
-from probes.resolve import Nameserver, resolve
-from probes.runner import ProbeOptions, run_probe
+from probes.mail.channel import PhaseFailed
+from probes.mail.model import PhaseName, Protocol, Security, Target
+from probes.mail.resolve import Nameserver, resolve
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.status import Status
 
 
 def ns(lab: Any) -> Nameserver:

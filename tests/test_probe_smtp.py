@@ -10,7 +10,7 @@ import pytest
 
 from mxlab.certs import LabCertificates
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
-from probes.model import (
+from probes.mail.model import (
     AuthMethod,
     Credentials,
     PhaseFinished,
@@ -20,10 +20,10 @@ from probes.model import (
     ProbeFinished,
     Protocol,
     Security,
-    Status,
     Target,
 )
-from probes.runner import ProbeOptions, run_probe
+from probes.mail.runner import ProbeOptions, run_probe
+from probes.status import Status
 from tests.conftest import LAB_PASSWORD, secret_free
 
 Start = Callable[..., SmtpLabServer]

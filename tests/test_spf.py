@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes.dnsmodel import LookupStatus
-from probes.spf import evaluate_spf, merge_spf, parse_spf, provider_for
-from probes.spf_record import is_spf_text
+from probes.dns.model import LookupStatus
+from probes.dns.spf import evaluate_spf, merge_spf, parse_spf, provider_for
+from probes.dns.spf_record import is_spf_text
 from tests.lab.dns_fixture import PROVIDER_ZONE, Answer, LabZones, lab_zones
 
 

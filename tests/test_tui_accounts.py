@@ -11,13 +11,13 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
-from probes.model import Security
+from probes.mail.model import Security
 from tui.app import MxPilotApp
-from tui.screens.account_delete import ConfirmDeleteScreen
-from tui.screens.account_form import AccountFormScreen
-from tui.screens.account_import import ImportCsvScreen, ImportEnvScreen
-from tui.screens.accounts import AccountsScreen
-from workspace.account import Account, AccountRole, MailEndpoint, Side
+from tui.screens.accounts.delete import ConfirmDeleteScreen
+from tui.screens.accounts.form import AccountFormScreen
+from tui.screens.accounts.importing import ImportCsvScreen, ImportEnvScreen
+from tui.screens.accounts.screen import AccountsScreen
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
 from workspace.secrets import SecretStore
 from workspace.session import Workspace
 

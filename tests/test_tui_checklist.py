@@ -13,17 +13,17 @@ from textual.widgets import Input, Static, TextArea
 from mxlab.certs import LabCertificates
 from mxlab.dns_server import DnsLab
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
-from probes.model import Security
-from probes.resolve import Nameserver
+from probes.mail.model import Security
+from probes.mail.resolve import Nameserver
 from tests.conftest import LAB_PASSWORD, LAB_USER
 from tui.app import MxPilotApp
-from tui.screens.checklist import ChecklistScreen
+from tui.screens.checklist.dialogs import ExportDialog, NoteDialog
+from tui.screens.checklist.evidence import EvidenceDialog
+from tui.screens.checklist.screen import ChecklistScreen
 from tui.screens.first_run import FirstRunScreen
-from tui.widgets.checklist_dialogs import ExportDialog, NoteDialog
-from tui.widgets.checklist_evidence import EvidenceDialog
 from tui.widgets.checklist_phases import PhaseList
-from workspace.account import Account, AccountRole, MailEndpoint, Side
-from workspace.checklists import current_user
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
+from workspace.checklist.book import current_user
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
 

@@ -15,12 +15,12 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from mxlab.dns_server import DnsLab
 from mxlab.dns_zones import full_lab, propagation_zone
-from probes.dnsclient import DnsClient
-from probes.dnsprofiles import Profile
-from probes.model import Status
-from probes.resolve import Nameserver
+from probes.dns.client import DnsClient
+from probes.dns.profiles import Profile
+from probes.mail.resolve import Nameserver
+from probes.status import Status
 from tui.app import MxPilotApp
-from tui.screens.dns import DnsScreen
+from tui.screens.dns.screen import DnsScreen
 from tui.widgets.dns_propagation import AGREE, DISAGREE
 from workspace.connection import ConnectionSettings
 from workspace.history import dns_subject

@@ -14,16 +14,16 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Input, Select, Static
 
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
-from probes.model import Security
+from probes.mail.model import Security
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from tests.lab.browser import LabBrowser
 from tests.test_tui_accounts import open_accounts, settle, stored_bytes, table_row, type_into
 from tui.app import MxPilotApp
-from tui.screens.accounts import AccountsScreen
-from tui.screens.oauth_sign_in import ConfirmSignOutScreen, OAuthSignInScreen
+from tui.screens.accounts.oauth_sign_in import ConfirmSignOutScreen, OAuthSignInScreen
+from tui.screens.accounts.screen import AccountsScreen
 from tui.widgets.oauth_outcome import CommandsToCopy, OAuthOutcome
 from tui.widgets.oauth_wait import OAuthWait
-from workspace.account import Account, AccountRole, AuthKind, MailEndpoint, Side
+from workspace.accounts.model import Account, AccountRole, AuthKind, MailEndpoint, Side
 from workspace.connection import ConnectionSettings
 from workspace.secrets import OAUTH_CLIENT_SECRET, OAUTH_REFRESH
 from workspace.session import Workspace

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input, Select, SelectionList, Sparkline, 
 
 from mxlab.certs import LabCertificates
 from mxlab.smtp import PERSONALITIES, SmtpLabServer
-from probes.model import (
+from probes.mail.model import (
     Phase,
     PhaseName,
     PhaseStarted,
@@ -23,17 +23,17 @@ from probes.model import (
     ProbeResult,
     Protocol,
     Security,
-    Status,
     Target,
 )
+from probes.status import Status
 from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER, secret_free
 from tests.lab.hostile import HostilePeer
 from tests.lab.latency import LatencyProxy
 from tui.app import MxPilotApp
-from tui.screens.probes import ProbesScreen
-from tui.widgets.probe_board import ProbeBoard, RowSpec
-from tui.widgets.probe_plan import preset_choice
-from workspace.account import Account, AccountRole, MailEndpoint, Side, with_preset_endpoints
+from tui.screens.probes.board import ProbeBoard, RowSpec
+from tui.screens.probes.plan import preset_choice
+from tui.screens.probes.screen import ProbesScreen
+from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side, with_preset_endpoints
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
 
@@ -338,7 +338,7 @@ async def test_an_oauth_account_probes_with_its_token_and_shows_the_claims(
     from mxlab.identity import LAB_MS_CLIENT
     from mxlab.identity import LAB_USER as OAUTH_USER
     from probes.oauth.endpoints import IdentityPlatform, OAuthApp
-    from workspace.sign_in import SignIn
+    from workspace.auth.sign_in import SignIn
 
     server = smtp_server(
         "starttls",

@@ -16,12 +16,12 @@ from textual.widgets import Input, TextArea
 
 from tests.conftest import ROOT, require_lab
 from tui.app import MxPilotApp
-from tui.screens.accounts import AccountsScreen
-from tui.screens.checklist import ChecklistScreen
-from tui.screens.dns import DnsScreen
+from tui.screens.accounts.screen import AccountsScreen
+from tui.screens.checklist.screen import ChecklistScreen
+from tui.screens.dns.screen import DnsScreen
 from tui.screens.explain import ExplainScreen
 from tui.screens.first_run import FirstRunScreen
-from tui.screens.probes import ProbesScreen
+from tui.screens.probes.screen import ProbesScreen
 from workspace.session import Workspace
 
 

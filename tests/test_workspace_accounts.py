@@ -15,8 +15,9 @@ import pytest
 from keyrings.alt.file import PlaintextKeyring
 
 from mxlab.memory_keyring import MemoryKeyring
-from probes.model import Protocol, Security
-from workspace.account import (
+from probes.mail.model import Protocol, Security
+from workspace.accounts.book import AccountConflict, AccountNotFound, NewAccount, SecretState
+from workspace.accounts.model import (
     Account,
     AccountError,
     AccountRole,
@@ -27,8 +28,7 @@ from workspace.account import (
     validate,
     with_preset_endpoints,
 )
-from workspace.accounts import AccountConflict, AccountNotFound, NewAccount, SecretState
-from workspace.plan import account_targets
+from workspace.accounts.targets import account_targets
 from workspace.schema import SCHEMA_VERSION
 from workspace.secrets import SERVICE, BackendState, SecretStore, SecretStoreError, backend_status
 from workspace.session import Workspace

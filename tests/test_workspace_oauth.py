@@ -11,17 +11,17 @@ from typing import Any
 import pytest
 
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_MS_CLIENT, LAB_USER
-from probes.model import PhaseName, Protocol, Security
+from probes.mail.model import PhaseName, Protocol, Security
 from probes.oauth.client import DeviceCode
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
 from tests.lab.browser import LabBrowser
-from workspace.account import Account, AccountRole, AuthKind, MailEndpoint, Side
+from workspace.accounts.model import Account, AccountRole, AuthKind, MailEndpoint, Side
+from workspace.auth.readiness import SMTP_BASIC_OFF, Urgency, basic_auth_readiness
+from workspace.auth.sign_in import SignIn
+from workspace.auth.token_keeper import SignInRequired
 from workspace.connection import ConnectionSettings
-from workspace.readiness import SMTP_BASIC_OFF, Urgency, basic_auth_readiness
 from workspace.secrets import OAUTH_REFRESH
-from workspace.sign_in import SignIn
-from workspace.token_keeper import SignInRequired
 
 
 async def _no_wait(_: float) -> None:
@@ -251,7 +251,7 @@ def test_basic_auth_readiness_dates_and_ways_out() -> None:
 async def test_readiness_item_fails_until_every_login_uses_oauth(
     oauth_ws: Any, identity: Any
 ) -> None:
-    from workspace.verification import ChecklistVerifier
+    from workspace.checklist.verification import ChecklistVerifier
 
     checklist = oauth_ws.checklists.create("lab.test")
     verifier = ChecklistVerifier(oauth_ws)
@@ -271,9 +271,9 @@ async def test_a_token_the_server_refuses_is_refreshed_for_the_next_run(
     oauth_ws: Any, identity: Any, smtp_server: Any, lab_options: Any
 ) -> None:
     """Expired at the provider while still valid by the clock: one failed run, then a refresh."""
-    from probes.model import Status
-    from probes.runner import run_probe
-    from workspace.plan import account_targets
+    from probes.mail.runner import run_probe
+    from probes.status import Status
+    from workspace.accounts.targets import account_targets
 
     smtp = smtp_server(
         "starttls",

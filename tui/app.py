@@ -46,7 +46,7 @@ def system_browser(url: str) -> bool:
 
 def _screen(module: str, name: str) -> Screen[None]:
     """A main screen, its module imported on first use (start-up imports only the first)."""
-    screen: Screen[None] = getattr(importlib.import_module(f"tui.screens.{module}"), name)()
+    screen: Screen[None] = getattr(importlib.import_module(f"tui.screens.{module}.screen"), name)()
     return screen
 
 
@@ -112,8 +112,8 @@ class MxPilotApp(App[int]):
         """Create the checklist and the source and target accounts from the first-run form."""
         if answer is None:
             return
-        from workspace.account import Account, AccountRole, Side, with_preset_endpoints
-        from workspace.accounts import NewAccount
+        from workspace.accounts.book import NewAccount
+        from workspace.accounts.model import Account, AccountRole, Side, with_preset_endpoints
 
         accounts = []
         if answer.source_address:
@@ -172,7 +172,7 @@ class MxPilotApp(App[int]):
     def action_explain(self) -> None:
         """Paste an error, get the diagnosis."""
         from tui.screens.explain import ExplainScreen
-        from workspace.account import Side
+        from workspace.accounts.model import Side
 
         accounts = self.workspace.accounts.list()
         target = next((a for a in accounts if a.side is Side.TARGET), None)

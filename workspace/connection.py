@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # the engine is imported when a probe or audit first runs (start-up time)
     import ssl
 
-    from probes.dnsclient import DnsClient
-    from probes.resolve import Nameserver
-    from probes.runner import ProbeOptions
-    from probes.stscheck import HttpsOptions
+    from probes.dns.client import DnsClient
+    from probes.dns.sts import HttpsOptions
+    from probes.mail.resolve import Nameserver
+    from probes.mail.runner import ProbeOptions
 
 
 @dataclass(frozen=True)
@@ -35,9 +35,9 @@ class ConnectionSettings:
 
     def probe_options(self) -> ProbeOptions:
         """Options for the probe runner."""
-        from probes.model import Timeouts
-        from probes.runner import ProbeOptions
-        from probes.tlsinfo import TlsSettings
+        from probes.mail.model import Timeouts
+        from probes.mail.runner import ProbeOptions
+        from probes.mail.tls import TlsSettings
 
         t = self.timeout
         return ProbeOptions(
@@ -50,20 +50,20 @@ class ConnectionSettings:
 
     def dns_client(self) -> DnsClient:
         """A fresh DNS client (its cache lives as long as one audit)."""
-        from probes.dnsclient import client_for
+        from probes.dns.client import client_for
 
         return client_for(self.nameserver, min(self.timeout, 10.0))
 
     def oauth_verify(self) -> ssl.SSLContext | bool:
         """How identity platforms' certificates are checked (an added CA, or the system's)."""
-        from probes.tlsinfo import TlsSettings
+        from probes.mail.tls import TlsSettings
 
         return TlsSettings(ca_file=self.ca_file).verifying_context() if self.ca_file else True
 
     def https(self) -> HttpsOptions:
         """How MTA-STS policies are fetched."""
-        from probes.stscheck import HttpsOptions
-        from probes.tlsinfo import TlsSettings
+        from probes.dns.sts import HttpsOptions
+        from probes.mail.tls import TlsSettings
 
         verify = TlsSettings(ca_file=self.ca_file).verifying_context() if self.ca_file else True
         return HttpsOptions(verify=verify, timeout=self.timeout, port=self.https_port)

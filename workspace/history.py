@@ -15,11 +15,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from probes.model import ProbeResult, Target
+from probes.mail.model import ProbeResult, Target
 from workspace.store import Store, now
 
 if TYPE_CHECKING:
-    from probes.dnsaudit import DnsAudit
+    from probes.dns.audit import DnsAudit
 
 MASK = "••••••"
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workspace.accounts import AccountBook
-from workspace.checklists import ChecklistBook
+from workspace.accounts.book import AccountBook
+from workspace.checklist.book import ChecklistBook
 from workspace.history import RunHistory
 from workspace.secrets import SecretStore
 from workspace.store import Store, default_path, resolve_path
 
 if TYPE_CHECKING:
+    from workspace.auth.signins import OAuthSignIns
+    from workspace.auth.token_keeper import TokenKeeper
     from workspace.connection import ConnectionSettings
-    from workspace.oauth_signins import OAuthSignIns
-    from workspace.token_keeper import TokenKeeper
 
 
 class Workspace:
@@ -34,7 +34,7 @@ class Workspace:
     def signins(self) -> OAuthSignIns:
         """The accounts' OAuth app registrations and sign-ins (made on first use)."""
         if self._signins is None:
-            from workspace.oauth_signins import OAuthSignIns
+            from workspace.auth.signins import OAuthSignIns
 
             self._signins = OAuthSignIns(self.store, self.secrets)
         return self._signins
@@ -43,8 +43,8 @@ class Workspace:
     def tokens(self) -> TokenKeeper:
         """Access tokens in memory for this session (made on first use: start-up time)."""
         if self._tokens is None:
+            from workspace.auth.token_keeper import TokenKeeper
             from workspace.connection import ConnectionSettings
-            from workspace.token_keeper import TokenKeeper
 
             settings = self._connection or ConnectionSettings()
             self._tokens = TokenKeeper(self.signins, self.accounts, settings)

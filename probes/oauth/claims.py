@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from probes.channel import PhaseFailed
-from probes.model import Credentials, Protocol
+from probes.mail.channel import PhaseFailed
+from probes.mail.model import Credentials, Protocol
 from probes.oauth.endpoints import short_scope
 from probes.oauth.tokens import jwt_payload
 

@@ -18,7 +18,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from probes.catalogue_entry import is_spanish
+from probes.diagnosis.entry import is_spanish
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 """Microsoft Graph, the resource that holds the three delegated permissions."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from probes.model import Security
-from workspace.account import Account, AccountRole, MailEndpoint
+from probes.mail.model import Security
+from workspace.accounts.model import Account, AccountRole, MailEndpoint
 from workspace.session import Workspace
 
 

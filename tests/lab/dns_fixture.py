@@ -17,9 +17,9 @@ from types import TracebackType
 from typing import Self
 
 from mxlab.dns_server import DnsLab
-from probes.dnsclient import DnsClient
-from probes.dnsmodel import Lookup, LookupFn, LookupStatus
-from probes.resolve import Nameserver
+from probes.dns.client import DnsClient
+from probes.dns.model import Lookup, LookupFn, LookupStatus
+from probes.mail.resolve import Nameserver
 
 Answer = Sequence[str] | LookupStatus | str
 """Records (zone-file values), or a status: a ``LookupStatus`` or its value (``"servfail"``)."""

@@ -57,7 +57,7 @@ class ExplainScreen(ModalScreen[None]):
         from rich.console import Group
 
         from mxpilot.report import diagnosis_block
-        from probes.explain import explain
+        from probes.diagnosis.explain import explain
 
         text = self.query_one("#explain-input", TextArea).text
         result = self.query_one("#explain-result", Static)

@@ -12,8 +12,8 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from workspace.account import ADDRESS
-from workspace.checklists import DOMAIN
+from workspace.accounts.model import ADDRESS
+from workspace.checklist.book import DOMAIN
 
 
 @dataclass(frozen=True)

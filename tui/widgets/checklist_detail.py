@@ -13,10 +13,10 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tui.widgets.checklist_commands import CommandList, command_prompt
-from tui.widgets.checklist_phase import STATE_CELLS, display_label, local_time, who_when
-from workspace.checklist_model import ChecklistItem, ItemCheck
-from workspace.checklist_template import fill_placeholders
-from workspace.checklists import ChecklistEvent
+from tui.widgets.checklist_rows import STATE_CELLS, display_label, local_time, who_when
+from workspace.checklist.book import ChecklistEvent
+from workspace.checklist.model import ChecklistItem, ItemCheck
+from workspace.checklist.template import fill_placeholders
 from workspace.history import RunRecord
 
 CHECK_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skipped": "dim"}

@@ -21,14 +21,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.checklist_phase import (
+from tui.widgets.checklist_rows import (
     BarStyles,
     RowWidths,
     heading_text,
     item_cells,
     row_columns,
 )
-from workspace.checklist_model import Checklist, ChecklistItem, PhaseProgress
+from workspace.checklist.model import Checklist, ChecklistItem, PhaseProgress
 
 WIDE = 120  # from this width on, the item's detail is on the right (45% of the width)
 

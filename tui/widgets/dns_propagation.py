@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from probes.dnsaudit import PropagationRow
+from probes.dns.audit import PropagationRow
 
 DISAGREE = "≠"
 AGREE = "="

@@ -16,8 +16,8 @@ from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from probes.model import Diagnosis
-    from workspace.sign_in import SignInResult
+    from probes.diagnosis.model import Diagnosis
+    from workspace.auth.sign_in import SignInResult
 
 
 def local_time(when: datetime) -> str:

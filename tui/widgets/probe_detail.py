@@ -18,8 +18,9 @@ from textual.widgets import Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
 from mxpilot.report import diagnosis_block, status_text
-from probes.model import Phase, PhaseName, Status
-from tui.widgets.probe_board import ProbeRow
+from probes.mail.model import Phase, PhaseName
+from probes.status import Status
+from tui.screens.probes.board import ProbeRow
 from workspace.history import redact
 
 MAX_TRANSCRIPT_LINES = 400

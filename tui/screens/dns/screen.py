@@ -1,0 +1,332 @@
+"""The DNS screen: audit a domain's records for a migration phase, see what to write, watch it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
+from textual.worker import Worker
+
+from mxpilot.report import status_text
+from probes.dns.audit import DnsAudit, audit_domain
+from probes.dns.client import authoritative_client, to_ascii
+from probes.dns.model import RecordCheck
+from probes.dns.profiles import Profile
+from probes.status import Status
+from tui.screens.base import MxScreen
+from tui.screens.dns.detail import check_detail, short_title, verdict_text
+from tui.screens.dns.zone_lines import change_lines
+from tui.widgets.dns_propagation import PropagationView
+from tui.widgets.footer import Footer
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit: the domain (ASCII and as typed), the profile, which servers to ask."""
+
+    domain: str
+    shown: str
+    profile: Profile
+    authoritative: bool
+
+    @property
+    def subject(self) -> tuple[str, Profile]:
+        """Audits of one subject are compared to tell a verdict that changed."""
+        return (self.domain, self.profile)
+
+
+class DnsScreen(MxScreen):
+    """A domain's records against a profile: verdicts, the records to write, propagation."""
+
+    TITLE = "DNS records"
+    CSS_PATH = "dns.tcss"
+    AUTO_FOCUS = ""  # on_mount picks: the checks when a domain is known, else the domain field
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "check", "Check", id="dns.check", priority=True),
+        Binding("c", "copy", "Copy records", id="dns.copy"),
+        Binding("w", "watch", "Watch", id="dns.watch"),
+        Binding("p", "propagation", "Propagation", id="dns.propagation"),
+    ]
+    WATCH_SECONDS = 30.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.audit: DnsAudit | None = None
+        self.request: AuditRequest | None = None
+        self.tenant: str | None = None
+        self.watching = False
+        self.watch_interval = self.WATCH_SECONDS
+        self._watch_timer: Timer | None = None
+        self._worker: Worker[DnsAudit | None] | None = None
+        self._verdicts: dict[tuple[str, Profile], dict[str, Status]] = {}
+
+    @property
+    def authoritative_port(self) -> int | None:
+        """Where the zone's own servers listen: 53 unless the settings say (a lab's port)."""
+        port = self.settings.authoritative_port
+        return port if isinstance(port, int) else None
+
+    def compose(self) -> ComposeResult:
+        """The form, the summary, the checks, the detail or the propagation view."""
+        yield Header()
+        with Horizontal(id="dns-form"):
+            yield Input(placeholder="domain, e.g. contoso.com", compact=True, id="dns-domain")
+            yield Select(
+                [(p.value, p) for p in Profile],
+                value=Profile.COEXISTENCE,
+                allow_blank=False,
+                compact=True,
+                id="dns-profile",
+            )
+            yield Checkbox("ask the authoritative servers", compact=True, id="dns-authoritative")
+        yield Static("", id="dns-summary")
+        yield DataTable(cursor_type="row", id="dns-checks")
+        with VerticalScroll(id="dns-detail"):
+            yield Static("", id="dns-detail-body")
+        yield PropagationView(id="dns-propagation")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Columns; the newest checklist's domain and tenant, audited at once."""
+        from workspace.checklist.book import ChecklistError
+
+        self.query_one("#dns-checks", DataTable).add_columns("Record", "Verdict", "Found")
+        try:
+            checklist = self.workspace.checklists.get()
+        except ChecklistError:
+            self._summary(Text("Type a domain and press enter; ctrl+r checks again."))
+            self.query_one("#dns-domain", Input).focus()
+            return
+        self.tenant = checklist.tenant or None
+        self.query_one("#dns-domain", Input).value = checklist.domain
+        self.query_one("#dns-checks", DataTable).focus()
+        self.action_check()
+
+    # the audit -----------------------------------------------------------------
+
+    def _form_request(self) -> AuditRequest | None:
+        """The request the form describes, or None (and a notice) when the domain is not one."""
+        typed = self.query_one("#dns-domain", Input).value.strip()
+        try:
+            domain = to_ascii(typed)
+        except ValueError as exc:
+            self.notify(str(exc), title="Domain", severity="error", markup=False)
+            return None
+        profile = self.query_one("#dns-profile", Select).value
+        assert isinstance(profile, Profile)
+        authoritative = self.query_one("#dns-authoritative", Checkbox).value
+        return AuditRequest(domain, typed.rstrip("."), profile, authoritative)
+
+    def action_check(self) -> None:
+        """Audit the domain in the form (again)."""
+        request = self._form_request()
+        if request is not None:
+            self.start_audit(request)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the domain field runs the audit; the checks table takes the focus."""
+        event.stop()
+        self.query_one("#dns-checks", DataTable).focus()
+        self.action_check()
+
+    def start_audit(self, request: AuditRequest) -> None:
+        """Run the audit as the one worker of group ``dns`` (a newer one replaces it)."""
+        self.request = request
+        shown = self.audit is not None and (self.audit.domain, self.audit.profile)
+        if shown != request.subject:
+            self.query_one("#dns-detail").loading = True  # the checks table keeps the focus
+        self._summary(Text(f"Checking {request.shown} for {request.profile.value}…"))
+        self._worker = self.run_job(
+            lambda: self._audit(request),
+            name=f"DNS audit of {request.shown}",
+            group="dns",
+            exclusive=True,
+        )
+
+    async def _audit(self, request: AuditRequest) -> DnsAudit | None:
+        """Ask, store in the history, show; in watch mode, arm the next run."""
+        cancelled = False
+        try:
+            audit = await self._ask(request)
+            if audit is not None:
+                self._show(request, audit)
+            return audit
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
+        except Exception:
+            self._summary(Text(f"The audit of {request.shown} could not finish.", "red"))
+            raise
+        finally:
+            if not cancelled:
+                self.query_one("#dns-detail").loading = False
+                if self.watching:
+                    self._arm_watch()
+
+    async def _ask(self, request: AuditRequest) -> DnsAudit | None:
+        """The audit itself, through the session's DNS settings."""
+        port = self.authoritative_port
+        started = time.monotonic()
+        client = self.settings.dns_client()
+        if request.authoritative:
+            found = await authoritative_client(client, request.domain, port)
+            if found is None:
+                message = f"No authoritative server found for {request.shown} (NS lookup failed)."
+                self._summary(Text(message, "red"))
+                self.notify(message, title="DNS", severity="error", markup=False)
+                return None
+            client = found
+        audit = await audit_domain(
+            request.domain,
+            request.profile,
+            client,
+            tenant=self.tenant,
+            https=self.settings.https(),
+            authoritative_port=port,
+        )
+        self.workspace.history.record_dns(audit, time.monotonic() - started)
+        return audit
+
+    # showing -------------------------------------------------------------------
+
+    def _show(self, request: AuditRequest, audit: DnsAudit) -> None:
+        """Fill the table (keeping the highlighted check), the detail, propagation, summary."""
+        self._tell_changes(request, audit)
+        keep = self._highlighted()
+        self.audit = audit
+        table = self.query_one("#dns-checks", DataTable)
+        table.clear()
+        width = max(16, self.size.width - 48)
+        for check in audit.checks:
+            found = " | ".join(check.found) or "—"
+            if len(found) > width:
+                found = found[: width - 1] + "…"
+            table.add_row(short_title(check), verdict_text(check, short=True), found, key=check.id)
+        ids = [check.id for check in audit.checks]
+        if keep is not None and keep.id in ids:
+            table.move_cursor(row=ids.index(keep.id))
+        self._show_detail()
+        self.query_one(PropagationView).show(audit.propagation)
+        self._summary()
+
+    def _tell_changes(self, request: AuditRequest, audit: DnsAudit) -> None:
+        """Notify (and ring) when a verdict differs from the last audit of the same subject."""
+        now = {check.id: check.status for check in audit.checks}
+        before = self._verdicts.get(request.subject)
+        self._verdicts[request.subject] = now
+        if not before:
+            return
+        changed = [
+            f"{short_title(check)}: {before[check.id].value.upper()} → {check.status.value.upper()}"
+            for check in audit.checks
+            if check.id in before and before[check.id] is not check.status
+        ]
+        if changed:
+            worse = any(
+                check.status.rank > before[check.id].rank
+                for check in audit.checks
+                if check.id in before
+            )
+            self.notify(
+                "\n".join(changed),
+                title=f"DNS of {request.shown} changed",
+                severity="warning" if worse else "information",
+                timeout=15,
+                markup=False,
+            )
+            self.app.bell()
+
+    def _summary(self, text: Text | None = None) -> None:
+        """The line under the form: the verdict of the audit shown, or ``text``."""
+        line = text
+        if line is None and self.audit is not None:
+            audit = self.audit
+            line = Text(f"{audit.domain} for {audit.profile.value}: ")
+            line.append_text(status_text(audit.status))
+            count = len(audit.changes)
+            line.append(f" · {count} record(s) to write" if count else " · nothing to write")
+            line.append(f" · via {audit.resolver}", style="dim")
+        line = line or Text("")
+        if self.watching:
+            line = Text(f"watching ({self.watch_interval:g} s) · ", style="bold") + line
+        self.query_one("#dns-summary", Static).update(line)
+
+    def _highlighted(self) -> RecordCheck | None:
+        """The check under the cursor."""
+        if self.audit is None or not self.audit.checks:
+            return None
+        row = self.query_one("#dns-checks", DataTable).cursor_row
+        return self.audit.checks[row] if 0 <= row < len(self.audit.checks) else None
+
+    def _show_detail(self) -> None:
+        check = self._highlighted()
+        body = self.query_one("#dns-detail-body", Static)
+        body.update(check_detail(check) if check is not None else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The detail follows the highlighted check."""
+        if event.data_table.id == "dns-checks":
+            self._show_detail()
+
+    # actions -------------------------------------------------------------------
+
+    def action_copy(self) -> None:
+        """Copy the highlighted check's records to write, as zone-file lines."""
+        check = self._highlighted()
+        if check is None:
+            self.notify("No audit yet: press ctrl+r.", title="Copy", severity="warning")
+            return
+        if not check.changes:
+            self.notify(f"{short_title(check)}: nothing to add, change or remove.", title="Copy")
+            return
+        self.app.copy_to_clipboard("\n".join(change_lines(check.changes)) + "\n")
+        self.notify(
+            f"{len(check.changes)} record(s) for {short_title(check)}, as zone-file lines",
+            title="Copied to the clipboard",
+        )
+
+    def action_watch(self) -> None:
+        """Watch mode on or off: audit again every ``watch_interval`` seconds."""
+        self.watching = not self.watching
+        if not self.watching:
+            if self._watch_timer is not None:
+                self._watch_timer.stop()
+                self._watch_timer = None
+            self._summary(None if self.audit else Text("Watch mode off."))
+            return
+        if self._worker is not None and not self._worker.is_finished:
+            self._summary(Text("Checking…"))  # the running audit arms the next one
+        elif self.request is not None:
+            self.start_audit(self.request)
+        else:
+            self.action_check()
+            if self.request is None:
+                self.watching = False
+                return
+        self.notify(f"Checking again every {self.watch_interval:g} s (w stops).", title="Watch")
+
+    def _arm_watch(self) -> None:
+        if self._watch_timer is not None:
+            self._watch_timer.stop()
+        self._watch_timer = self.set_timer(self.watch_interval, self._watch_tick)
+
+    def _watch_tick(self) -> None:
+        self._watch_timer = None
+        running = self._worker is not None and not self._worker.is_finished
+        if self.watching and self.request is not None and not running:
+            self.start_audit(self.request)
+
+    def action_propagation(self) -> None:
+        """Show or hide how each authoritative server answers."""
+        self.toggle_class("-propagation")
+        shown = self.has_class("-propagation")
+        target = "#dns-propagation-table" if shown else "#dns-checks"
+        self.query_one(target, DataTable).focus()

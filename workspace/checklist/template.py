@@ -1,0 +1,499 @@
+"""Migration checklist templates: the phases, items, help and checks, read from TOML.
+
+A template (``workspace/templates/<id>.toml``) holds both languages side by
+side; :func:`load_template` picks one and returns frozen data. Help texts and
+remediation commands may name placeholders (``{domain}``, ``{domain_dashed}``,
+``{mailbox}``, ``{source_mailbox}``, ``{tenant}``) that :meth:`TemplateItem.render`
+fills in; anything else in braces (PowerShell ``$true``, ``{ $_ }`` script
+blocks, ``@{Add="..."}`` hashtables) is left alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import TypeVar
+
+from probes.dns.profiles import Profile
+from probes.mail.model import Protocol
+from workspace.accounts.model import AccountRole, Side
+
+LANGS: tuple[str, ...] = ("en", "es")
+PLACEHOLDERS: tuple[str, ...] = ("domain", "domain_dashed", "mailbox", "source_mailbox", "tenant")
+DNS_RECORDS: tuple[str, ...] = (
+    "mx",
+    "spf",
+    "dkim",
+    "dmarc",
+    "autodiscover",
+    "ms_verification",
+    "mta_sts",
+    "tls_rpt",
+)
+TEMPLATES_PACKAGE = "workspace.checklist"
+TEMPLATES_DIR = "templates"
+
+ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+_SIDE_ES = {Side.SOURCE: "origen", Side.TARGET: "destino", Side.SERVICE: "servicio"}
+_ROLE_ES = {
+    AccountRole.MAILBOX: "buzón",
+    AccountRole.MONITORING: "monitoreo",
+    AccountRole.SENDER: "envío",
+    AccountRole.ORDER_INBOX: "bandeja de OC",
+    AccountRole.MIGRATION: "migración",
+}
+
+
+class TemplateError(ValueError):
+    """A template (or a stored check spec) that cannot be used, and why."""
+
+
+class CheckKind(enum.StrEnum):
+    """What proves an item: a live probe of accounts, a DNS audit, or the accounts' logins."""
+
+    PROBE = "probe"
+    DNS = "dns"
+    READINESS = "readiness"  # no account depends on Basic auth (workspace.auth.readiness)
+
+
+def _choices(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(values)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _enum_value(kind: type[E], value: object, what: str) -> E:
+    """``value`` as a member of ``kind``, or TemplateError naming the choices."""
+    if isinstance(value, kind):
+        return value
+    if isinstance(value, str):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    choices = _choices([m.value for m in kind])
+    raise TemplateError(f"unknown {what} {value!r}; one of {choices}")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """How mxpilot can verify an item by itself.
+
+    ``probe``: log in to (or, with ``login=False``, only connect to) the
+    ``protocol`` server of the accounts on ``side``, optionally only those with
+    ``role``. ``dns``: audit ``record`` of the domain against ``profile``.
+    """
+
+    kind: CheckKind
+    protocol: Protocol | None = None
+    side: Side | None = None
+    role: AccountRole | None = None
+    login: bool = True
+    record: str | None = None
+    profile: Profile | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kind, CheckKind):
+            raise TemplateError(f"unknown check kind {self.kind!r}; one of probe, dns, readiness")
+        if self.kind is CheckKind.READINESS:
+            if (self.protocol, self.side, self.role, self.record, self.profile) != (None,) * 5:
+                raise TemplateError("a readiness check takes no other field")
+            return
+        if self.kind is CheckKind.DNS:
+            if self.record not in DNS_RECORDS:
+                raise TemplateError(
+                    f"unknown DNS record {self.record!r}; one of {_choices(DNS_RECORDS)}"
+                )
+            if not isinstance(self.profile, Profile):
+                profiles = _choices([p.value for p in Profile])
+                raise TemplateError(f"a dns check needs a profile: one of {profiles}")
+            if self.protocol is not None or self.side is not None or self.role is not None:
+                raise TemplateError("a dns check takes record and profile, not protocol/side/role")
+            return
+        if not isinstance(self.protocol, Protocol):
+            raise TemplateError("a probe check needs a protocol: imap or smtp")
+        if not isinstance(self.side, Side):
+            sides = _choices([s.value for s in Side])
+            raise TemplateError(f"a probe check needs a side: one of {sides}")
+        if self.role is not None and not isinstance(self.role, AccountRole):
+            roles = _choices([r.value for r in AccountRole])
+            raise TemplateError(f"unknown role {self.role!r}; one of {roles}")
+        if not isinstance(self.login, bool):
+            raise TemplateError(f"login must be true or false, not {self.login!r}")
+        if self.record is not None or self.profile is not None:
+            raise TemplateError("a probe check takes protocol/side/role/login, not record/profile")
+
+    def label(self, lang: str = "en") -> str:
+        """A short description of the check, Spanish when ``lang`` is ``es``, else English.
+
+        ``IMAP login, target accounts (monitoring)``, ``DNS mx (office365)``.
+        """
+        if self.kind is CheckKind.DNS:
+            assert self.profile is not None
+            return f"DNS {self.record} ({self.profile.value})"
+        if self.kind is CheckKind.READINESS:
+            if lang == "es":
+                return "Ninguna cuenta depende de la autenticación básica"
+            return "No account depends on Basic auth"
+        assert self.protocol is not None and self.side is not None
+        protocol = self.protocol.value.upper()
+        if lang == "es":
+            what = f"Inicio de sesión {protocol}" if self.login else f"Conexión {protocol} (TLS)"
+            text = f"{what}, cuentas de {_SIDE_ES[self.side]}"
+            if self.role is not None:
+                text += f" ({_ROLE_ES[self.role]})"
+            return text
+        what = f"{protocol} login" if self.login else f"{protocol} connection (TLS)"
+        text = f"{what}, {self.side.value} accounts"
+        if self.role is not None:
+            text += f" ({self.role.value})"
+        return text
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data (JSON-ready); :meth:`from_dict` reads it back."""
+        if self.kind is CheckKind.DNS:
+            assert self.profile is not None
+            return {"kind": self.kind.value, "record": self.record, "profile": self.profile.value}
+        if self.kind is CheckKind.READINESS:
+            return {"kind": self.kind.value}
+        assert self.protocol is not None and self.side is not None
+        data: dict[str, object] = {
+            "kind": self.kind.value,
+            "protocol": self.protocol.value,
+            "side": self.side.value,
+        }
+        if self.role is not None:
+            data["role"] = self.role.value
+        data["login"] = self.login
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> CheckSpec:
+        """A spec from plain data (a template's ``check`` table, or stored JSON).
+
+        Raises :class:`TemplateError` on an unknown kind, key or value.
+        """
+        if not isinstance(data, Mapping):
+            raise TemplateError(f"a check is a table, not {type(data).__name__}")
+        kind = _enum_value(CheckKind, data.get("kind"), "check kind")
+        allowed = {
+            CheckKind.DNS: {"kind", "record", "profile"},
+            CheckKind.READINESS: {"kind"},
+        }.get(kind, {"kind", "protocol", "side", "role", "login"})
+        extra = sorted(set(data) - allowed)
+        if extra:
+            raise TemplateError(
+                f"a {kind.value} check does not take {_choices(extra)}; "
+                f"it takes {_choices(sorted(allowed))}"
+            )
+        if kind is CheckKind.READINESS:
+            return cls(kind=kind)
+        if kind is CheckKind.DNS:
+            record = data.get("record")
+            if not isinstance(record, str) or record not in DNS_RECORDS:
+                raise TemplateError(
+                    f"unknown DNS record {record!r}; one of {_choices(DNS_RECORDS)}"
+                )
+            profile = _enum_value(Profile, data.get("profile"), "DNS profile")
+            return cls(kind=kind, record=record, profile=profile)
+        protocol = _enum_value(Protocol, data.get("protocol"), "protocol")
+        side = _enum_value(Side, data.get("side"), "side")
+        raw_role = data.get("role")
+        role = None if raw_role is None else _enum_value(AccountRole, raw_role, "role")
+        login = data.get("login", True)
+        if not isinstance(login, bool):
+            raise TemplateError(f"login must be true or false, not {login!r}")
+        return cls(kind=kind, protocol=protocol, side=side, role=role, login=login)
+
+
+def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
+    """``text`` with each ``{name}`` whose name is in ``values`` replaced.
+
+    Other braces (``{ $_ }``, ``@{Add="x"}``, unknown or missing names) stay as they are.
+    """
+
+    def one(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        return match.group(0) if value is None else value
+
+    return PLACEHOLDER.sub(one, text)
+
+
+@dataclass(frozen=True)
+class RemediationCommand:
+    """A command that does (or checks) an item, in the shell it runs in."""
+
+    shell: str
+    command: str
+    note: str = ""
+
+    def render(self, values: Mapping[str, str]) -> RemediationCommand:
+        """The command with the placeholders in ``values`` filled in."""
+        return replace(
+            self,
+            command=fill_placeholders(self.command, values),
+            note=fill_placeholders(self.note, values),
+        )
+
+
+@dataclass(frozen=True)
+class TemplateItem:
+    """One step of the checklist, in one language."""
+
+    id: str
+    phase: str
+    title: str
+    help: str
+    commands: tuple[RemediationCommand, ...]
+    check: CheckSpec | None
+
+    def render(self, values: Mapping[str, str]) -> TemplateItem:
+        """The item with placeholders filled in (title, help and commands)."""
+        return replace(
+            self,
+            title=fill_placeholders(self.title, values),
+            help=fill_placeholders(self.help, values),
+            commands=tuple(c.render(values) for c in self.commands),
+        )
+
+
+@dataclass(frozen=True)
+class TemplatePhase:
+    """A phase of the migration and its items, in order."""
+
+    id: str
+    title: str
+    items: tuple[TemplateItem, ...]
+
+
+@dataclass(frozen=True)
+class ChecklistTemplate:
+    """A checklist template in one language."""
+
+    id: str
+    version: int
+    lang: str
+    title: str
+    description: str
+    phases: tuple[TemplatePhase, ...]
+
+    @property
+    def items(self) -> tuple[TemplateItem, ...]:
+        """Every item, phase after phase."""
+        return tuple(item for phase in self.phases for item in phase.items)
+
+    def item(self, item_id: str) -> TemplateItem:
+        """One item by id (KeyError naming close ids otherwise)."""
+        ids = [item.id for item in self.items]
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        close = difflib.get_close_matches(item_id, ids, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"no item {item_id!r} in template {self.id!r}{hint}")
+
+
+def _table(value: object, where: str) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise TemplateError(f"{where}: expected a table, got {type(value).__name__}")
+    return value
+
+
+def _keys(data: dict[str, object], where: str, required: set[str], optional: set[str]) -> None:
+    missing = sorted(required - set(data))
+    if missing:
+        raise TemplateError(f"{where}: missing {_choices(missing)}")
+    extra = sorted(set(data) - required - optional)
+    if extra:
+        known = _choices(sorted(required | optional))
+        raise TemplateError(f"{where}: unknown key {_choices(extra)} (known: {known})")
+
+
+def _check_placeholders(text: str, where: str) -> None:
+    for name in PLACEHOLDER.findall(text):
+        if name not in PLACEHOLDERS:
+            raise TemplateError(
+                f"{where}: unknown placeholder {{{name}}}; known: "
+                + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+            )
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise TemplateError(f"{where}: expected non-empty text")
+    return value.strip()
+
+
+def _localized(value: object, where: str, lang: str) -> str:
+    """The ``lang`` text of an ``{ en = ..., es = ... }`` table; every language must be there."""
+    data = _table(value, where)
+    for code in LANGS:
+        if code not in data:
+            raise TemplateError(f"{where}: no {code!r} text (every text needs {_choices(LANGS)})")
+    extra = sorted(set(data) - set(LANGS))
+    if extra:
+        raise TemplateError(f"{where}: unknown language {_choices(extra)}; use {_choices(LANGS)}")
+    texts = {code: _text(data[code], f"{where}.{code}") for code in LANGS}
+    return texts[lang]
+
+
+def _id(value: object, where: str) -> str:
+    if not isinstance(value, str) or not ID.match(value):
+        raise TemplateError(f"{where}: id {value!r} is not kebab-case (a-z, 0-9, single dashes)")
+    return value
+
+
+def _array(value: object, where: str, *, allow_empty: bool = False) -> list[object]:
+    if not isinstance(value, list):
+        raise TemplateError(f"{where}: expected an array, got {type(value).__name__}")
+    if not value and not allow_empty:
+        raise TemplateError(f"{where}: is empty")
+    return value
+
+
+def _command(value: object, where: str, lang: str) -> RemediationCommand:
+    data = _table(value, where)
+    _keys(data, where, {"shell", "command"}, {"note"})
+    shell = _text(data["shell"], f"{where}.shell")
+    command = _text(data["command"], f"{where}.command")
+    _check_placeholders(command, f"{where}.command")
+    note = ""
+    if "note" in data:
+        note = _localized(data["note"], f"{where}.note", lang)
+        for code in LANGS:
+            _check_placeholders(_localized(data["note"], f"{where}.note", code), f"{where}.note")
+    return RemediationCommand(shell=shell, command=command, note=note)
+
+
+def _check(value: object, where: str) -> CheckSpec:
+    data = _table(value, where)
+    try:
+        return CheckSpec.from_dict(data)
+    except TemplateError as exc:
+        raise TemplateError(f"{where}: {exc}") from None
+
+
+def _item(value: object, where: str, phase: str, lang: str, seen: dict[str, str]) -> TemplateItem:
+    data = _table(value, where)
+    item_id = _id(data["id"], where) if "id" in data else ""
+    where = f"{where} ({item_id})" if item_id else where
+    _keys(data, where, {"id", "title", "help"}, {"commands", "check"})
+    if item_id in seen:
+        raise TemplateError(f"{where}: duplicate item id {item_id!r} (first in {seen[item_id]})")
+    seen[item_id] = where
+    title = _localized(data["title"], f"{where}.title", lang)
+    help_text = _localized(data["help"], f"{where}.help", lang)
+    for code in LANGS:
+        _check_placeholders(_localized(data["help"], f"{where}.help", code), f"{where}.help")
+    commands = tuple(
+        _command(c, f"{where}.commands[{n}]", lang)
+        for n, c in enumerate(
+            _array(data.get("commands", []), f"{where}.commands", allow_empty=True)
+        )
+    )
+    check = _check(data["check"], f"{where}.check") if "check" in data else None
+    return TemplateItem(
+        id=item_id, phase=phase, title=title, help=help_text, commands=commands, check=check
+    )
+
+
+def parse_template(text: str, lang: str) -> ChecklistTemplate:
+    """A template from its TOML text, in ``lang`` (TemplateError naming what is wrong).
+
+    Every text must be there in every language of :data:`LANGS`, whatever ``lang`` is.
+    """
+    if lang not in LANGS:
+        raise TemplateError(f"unknown language {lang!r}; one of {_choices(LANGS)}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"the template is not valid TOML: {exc}") from None
+    _keys(data, "template", {"id", "version", "title", "phases"}, {"description"})
+    template_id = _id(data["id"], "template")
+    version = data["version"]
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise TemplateError(f"template: version must be a positive integer, not {version!r}")
+    title = _localized(data["title"], "template.title", lang)
+    description = ""
+    if "description" in data:
+        description = _localized(data["description"], "template.description", lang)
+    seen_items: dict[str, str] = {}
+    phase_ids: set[str] = set()
+    phases: list[TemplatePhase] = []
+    for n, raw in enumerate(_array(data["phases"], "template.phases")):
+        where = f"phases[{n}]"
+        phase = _table(raw, where)
+        phase_id = _id(phase["id"], where) if "id" in phase else ""
+        where = f"{where} ({phase_id})" if phase_id else where
+        _keys(phase, where, {"id", "title", "items"}, set())
+        if phase_id in phase_ids:
+            raise TemplateError(f"{where}: duplicate phase id {phase_id!r}")
+        phase_ids.add(phase_id)
+        items = tuple(
+            _item(item, f"{where}.items[{m}]", phase_id, lang, seen_items)
+            for m, item in enumerate(_array(phase["items"], f"{where}.items"))
+        )
+        phases.append(
+            TemplatePhase(
+                id=phase_id, title=_localized(phase["title"], f"{where}.title", lang), items=items
+            )
+        )
+    clash = sorted(phase_ids & set(seen_items))
+    if clash:
+        raise TemplateError(f"template: ids used for both a phase and an item: {_choices(clash)}")
+    return ChecklistTemplate(
+        id=template_id,
+        version=version,
+        lang=lang,
+        title=title,
+        description=description,
+        phases=tuple(phases),
+    )
+
+
+def _templates_dir() -> Traversable:
+    return resources.files(TEMPLATES_PACKAGE).joinpath(TEMPLATES_DIR)
+
+
+def available_templates() -> list[str]:
+    """The ids of the shipped templates (``workspace/templates/*.toml``), sorted."""
+    folder = _templates_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(
+        entry.name.removesuffix(".toml")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".toml") and entry.is_file()
+    )
+
+
+@lru_cache(maxsize=16)
+def load_template(template_id: str, lang: str = "en") -> ChecklistTemplate:
+    """A shipped template in ``lang`` (TemplateError for an unknown id or language)."""
+    if lang not in LANGS:
+        raise TemplateError(f"unknown language {lang!r}; one of {_choices(LANGS)}")
+    known = available_templates()
+    if template_id not in known:
+        raise TemplateError(
+            f"unknown template {template_id!r}; one of {_choices(known) or '(none installed)'}"
+        )
+    text = _templates_dir().joinpath(f"{template_id}.toml").read_text(encoding="utf-8")
+    try:
+        template = parse_template(text, lang)
+    except TemplateError as exc:
+        raise TemplateError(f"template {template_id!r}: {exc}") from None
+    if template.id != template_id:
+        raise TemplateError(
+            f"template file {template_id}.toml declares id {template.id!r}; they must match"
+        )
+    return template
