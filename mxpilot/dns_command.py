@@ -126,8 +126,8 @@ def audit_report(audit: DnsAudit, shown_domain: str) -> RenderableType:
     from rich.table import Table
     from rich.text import Text
 
-    from mxpilot.report import status_text
     from probes.status import Status
+    from render.probe import status_text
 
     title = f"DNS audit of {shown_domain}"
     if shown_domain != audit.domain:

@@ -128,7 +128,7 @@ class LiveView:
         self.display: Any = None
 
     def __call__(self, event: ProbeEvent) -> None:
-        from mxpilot.report import live_table
+        from render.probe import live_table
 
         if isinstance(event, PhaseStarted):
             self.state[event.target] = (event.name.value + "…", None)
@@ -255,7 +255,7 @@ def _drive(targets: list[Target], job: Any, args: argparse.Namespace) -> list[Pr
         return results
     from rich.live import Live
 
-    from mxpilot.report import live_table
+    from render.probe import live_table
 
     with Live(live_table(targets, view.state), refresh_per_second=8, transient=True) as display:
         view.display = display
@@ -275,7 +275,7 @@ def _finish(
     else:
         from rich.console import Console
 
-        from mxpilot.report import results_block
+        from render.probe import results_block
 
         Console().print(results_block(results, conclusions, verbose=args.verbose))
     if any(p.kind == "internal.error" for r in results for p in r.phases):

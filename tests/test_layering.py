@@ -38,7 +38,7 @@ def test_headless_packages_do_not_import_textual() -> None:
 
 def test_cli_probe_path_does_not_import_textual() -> None:
     loaded = _modules_after_import(
-        "import mxpilot.cli, mxpilot.probe_command, mxpilot.report, probes.mail.matrix, "
+        "import mxpilot.cli, mxpilot.probe_command, render.probe, probes.mail.matrix, "
         "mxpilot.accounts_command, mxpilot.checklist_command, workspace.session"
     )
     assert "mxpilot.probe_command" in loaded and "mxpilot.checklist_command" in loaded

@@ -56,8 +56,8 @@ class ExplainScreen(ModalScreen[None]):
         """Run the catalogue over the pasted text."""
         from rich.console import Group
 
-        from mxpilot.report import diagnosis_block
         from probes.diagnosis.explain import explain
+        from render.probe import diagnosis_block
 
         text = self.query_one("#explain-input", TextArea).text
         result = self.query_one("#explain-result", Static)

@@ -17,9 +17,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from mxpilot.report import diagnosis_block, status_text
 from probes.mail.model import Phase, PhaseName
 from probes.status import Status
+from render.probe import diagnosis_block, status_text
 from tui.screens.probes.board import ProbeRow
 from workspace.history import redact
 

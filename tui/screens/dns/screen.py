@@ -15,15 +15,15 @@ from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
-from mxpilot.report import status_text
 from probes.dns.audit import DnsAudit, audit_domain
 from probes.dns.client import authoritative_client, to_ascii
 from probes.dns.model import RecordCheck
 from probes.dns.profiles import Profile
 from probes.status import Status
+from render.dns import check_detail, short_title, verdict_text
+from render.probe import status_text
+from render.zone_lines import change_lines
 from tui.screens.base import MxScreen
-from tui.screens.dns.detail import check_detail, short_title, verdict_text
-from tui.screens.dns.zone_lines import change_lines
 from tui.widgets.dns_propagation import PropagationView
 from tui.widgets.footer import Footer
 

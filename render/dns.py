@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from mxpilot.report import status_text
 from probes.dns.model import RecordCheck
 from probes.status import Status
-from tui.screens.dns.zone_lines import change_lines
+from render.probe import status_text
+from render.zone_lines import change_lines
 
 
 def verdict_text(check: RecordCheck, short: bool = False) -> Text:
