@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from probes.mail.model import ProbeResult, Target
 from workspace.store import Store, now
+from workspace.stored_result import RESULT_SCHEMA, typed_result, upgrade
 
 if TYPE_CHECKING:
     from probes.dns.audit import DnsAudit
@@ -72,11 +73,19 @@ class RunRecord:
     summary: str
     started_at: str
     duration_ms: float
+    result_schema: int = RESULT_SCHEMA
 
     def result(self, store: Store) -> dict[str, Any]:
-        """The stored JSON view of the result."""
+        """The stored JSON view of the result, upgraded to this release's schema."""
         rows = store.query("SELECT result FROM runs WHERE id = ?", (self.id,))
-        return dict(json.loads(rows[0]["result"])) if rows else {}
+        if not rows:
+            return {}
+        return upgrade(self.kind, self.result_schema, json.loads(rows[0]["result"]))
+
+    def typed(self, store: Store) -> ProbeResult | DnsAudit | None:
+        """The stored result as the typed model a live run gives (``None`` if it is gone)."""
+        data = self.result(store)
+        return typed_result(self.kind, data) if data else None
 
 
 def _record(row: Any) -> RunRecord:
@@ -89,6 +98,7 @@ def _record(row: Any) -> RunRecord:
         summary=row["summary"],
         started_at=row["started_at"],
         duration_ms=float(row["duration_ms"]),
+        result_schema=int(row["result_schema"]),
     )
 
 
@@ -124,7 +134,9 @@ def _probe_row(result: ProbeResult, account_id: int | None, account_name: str | 
     )
 
 
-_COLUMNS = "id, kind, subject, account_name, status, summary, started_at, duration_ms"
+_COLUMNS = (
+    "id, kind, subject, account_name, status, summary, started_at, duration_ms, result_schema"
+)
 
 
 class RunHistory:
@@ -137,7 +149,7 @@ class RunHistory:
         started = now()
         cursor = conn.execute(
             "INSERT INTO runs (kind, subject, account_id, account_name, status, summary, "
-            "started_at, duration_ms, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "started_at, duration_ms, result, result_schema) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 row.kind,
                 row.subject,
@@ -148,6 +160,7 @@ class RunHistory:
                 started,
                 row.duration_ms,
                 row.payload,
+                RESULT_SCHEMA,
             ),
         )
         return RunRecord(

@@ -111,6 +111,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             updated_at TEXT NOT NULL
         )""",
     ),
+    (
+        # Stored results carry the version of their JSON view, so a later release can read
+        # (and upgrade) what an earlier one wrote. Rows written before this migration are
+        # version 1: ``ProbeResult.to_dict`` / ``DnsAudit.to_dict`` of release 0.1.0.
+        "ALTER TABLE runs ADD COLUMN result_schema INTEGER NOT NULL DEFAULT 1",
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
