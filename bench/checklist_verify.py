@@ -45,7 +45,7 @@ from tests.lab.latency import LatencyProxy  # noqa: E402
 from workspace.accounts.book import NewAccount  # noqa: E402
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.accounts.targets import account_targets  # noqa: E402
-from workspace.checklist.template import CheckKind  # noqa: E402
+from workspace.checklist.check_spec import CheckKind  # noqa: E402
 from workspace.checklist.verification import ChecklistVerifier  # noqa: E402
 from workspace.imports.migration_csv import parse_migration_csv, plan_csv_accounts  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402

@@ -12,14 +12,12 @@ from hypothesis import strategies as st
 from probes.dns.profiles import Profile
 from probes.mail.model import Protocol
 from workspace.accounts.model import AccountRole, Side
+from workspace.checklist.check_spec import CheckKind, CheckSpec, TemplateError
 from workspace.checklist.template import (
     LANGS,
     PLACEHOLDERS,
-    CheckKind,
     ChecklistTemplate,
-    CheckSpec,
     RemediationCommand,
-    TemplateError,
     available_templates,
     fill_placeholders,
     load_template,

@@ -17,8 +17,8 @@ from probes.mail.runner import ProbeOptions
 from probes.status import Status
 from tests.conftest import IMAP_USERS
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
+from workspace.checklist.check_spec import CheckKind
 from workspace.checklist.model import Checklist, ChecklistItem
-from workspace.checklist.template import CheckKind
 from workspace.checklist.verification import ChecklistVerifier
 from workspace.session import Workspace
 

@@ -6,9 +6,10 @@ import pytest
 
 from probes.status import Status
 from workspace.checklist.book import CHECKER, ChecklistError
+from workspace.checklist.check_spec import CheckKind
 from workspace.checklist.model import Checklist, ChecklistItem, ItemState
 from workspace.checklist.report import ChecklistReport
-from workspace.checklist.template import CheckKind, load_template
+from workspace.checklist.template import load_template
 from workspace.session import Workspace
 
 

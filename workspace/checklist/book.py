@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.status import Status
+from workspace.checklist.check_spec import CheckSpec
 from workspace.checklist.model import (
     Checklist,
     ChecklistItem,
@@ -23,7 +24,7 @@ from workspace.checklist.model import (
     ItemCheck,
     ItemState,
 )
-from workspace.checklist.template import CheckSpec, RemediationCommand, load_template
+from workspace.checklist.template import RemediationCommand, load_template
 from workspace.store import Store, now
 
 CHECKER = "mxpilot (check)"

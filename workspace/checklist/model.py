@@ -6,7 +6,8 @@ import enum
 from dataclasses import dataclass, field
 
 from probes.status import Status
-from workspace.checklist.template import CheckSpec, RemediationCommand
+from workspace.checklist.check_spec import CheckSpec
+from workspace.checklist.template import RemediationCommand
 
 
 class ItemState(enum.StrEnum):

@@ -25,8 +25,8 @@ from workspace.accounts.model import GOOGLE_PROVIDERS, Account, Side
 from workspace.accounts.targets import account_targets
 from workspace.auth.readiness import basic_auth_readiness, platform_of
 from workspace.checklist.book import ChecklistError
+from workspace.checklist.check_spec import CheckKind, CheckSpec
 from workspace.checklist.model import Checklist, ChecklistItem, CheckOutcome
-from workspace.checklist.template import CheckKind, CheckSpec
 from workspace.history import RunRecord, probe_subject
 from workspace.session import Workspace
 
