@@ -16,7 +16,7 @@ from workspace.accounts.model import AccountRole, AuthKind, MailEndpoint, Side, 
 from workspace.imports.dotenv import parse_env, read_env
 from workspace.imports.env_import import EnvImportPlan, plan_env_import
 from workspace.imports.env_rewrite import EnvChangedError, rewrite_env
-from workspace.imports.env_settings import is_placeholder
+from workspace.imports.env_secrets import is_placeholder
 
 SECRET = "K0ntr0l!OC#2025$Sys"
 OTHER_SECRET = "Zq9-otra!Clave_77"

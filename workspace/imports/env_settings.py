@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
-import re
 from dataclasses import dataclass, field
 
 from probes.mail.address import parse_port, split_host_port
@@ -35,9 +34,9 @@ from workspace.accounts.model import (
     AccountRole,
     MailEndpoint,
     default_port,
-    guess_provider,
 )
 from workspace.imports.dotenv import EnvEntry, EnvFile, EnvProblem
+from workspace.imports.env_secrets import is_gmail_host, secret_of
 
 KNOWN_PREFIXES = frozenset({"IMAP", "SMTP", "OC_INBOX", "MAIL", "EMAIL"})
 
@@ -62,49 +61,6 @@ IMAP_PORTS = frozenset({993, 143})
 SMTP_PORTS = frozenset({25, 465, 587, 2525})
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off", ""})
-_PLACEHOLDER_WORDS = frozenset(
-    {
-        "changeme",
-        "changeit",
-        "password",
-        "passwd",
-        "pass",
-        "secret",
-        "mypassword",
-        "yourpassword",
-        "yourapppassword",
-        "apppassword",
-        "yoursecret",
-        "contraseña",
-        "contrasena",
-        "tucontraseña",
-        "tucontrasena",
-        "clave",
-        "todo",
-        "tbd",
-        "fixme",
-        "placeholder",
-        "example",
-        "none",
-        "null",
-        "redacted",
-        "hidden",
-        "secreto",
-        "passwordhere",
-        "enterpassword",
-        "insertpassword",
-    }
-)
-_PLACEHOLDER_SHAPES = (
-    re.compile(r"^\[.*\]$|^<.*>$|^\{.*\}$", re.S),  # [CONTRASEÑA_SEGURA], <password>
-    re.compile(r"^\$\{.*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$", re.S),  # ${SMTP_PASSWORD}
-    re.compile(r"^([x*.?#_-])\1*$", re.I),  # xxx, ***, ...
-    re.compile(
-        r"^(your|my|tu|su)[_\- .][a-zñ_\- .]*(pass|contrase|clave|secret|token)[a-zñ_\- .]*$",
-        re.I,
-    ),
-)
-_APP_PASSWORD = re.compile(r"^[A-Za-z]{4}(?: ?[A-Za-z]{4}){3}$")
 
 
 @dataclass
@@ -315,36 +271,6 @@ def _security(
     return guessed
 
 
-def is_placeholder(value: str) -> bool:
-    """True for values like ``[CONTRASEÑA_SEGURA]``, ``changeme``, ``<password>``, ``***``."""
-    text = value.strip()
-    if any(shape.search(text) for shape in _PLACEHOLDER_SHAPES):
-        return True
-    return re.sub(r"[\s_.-]+", "", text.lower()) in _PLACEHOLDER_WORDS
-
-
-def _is_gmail(host: str) -> bool:
-    host = host.lower().rstrip(".")
-    return guess_provider(host) == "gmail" or host.endswith(("gmail.com", "googlemail.com"))
-
-
-def _secret(entry: EnvEntry | None, gmail: bool, warnings: list[str]) -> tuple[str | None, bool]:
-    """(secret, looks like an app password) of a password entry."""
-    if entry is None:
-        return None, False
-    value = entry.value
-    if not value.strip():
-        warnings.append(f"{entry.key} is blank; no secret stored")
-        return None, False
-    if is_placeholder(value):
-        warnings.append(f"{entry.key} looks like a placeholder; not stored")
-        return None, False
-    app_key = entry.key.upper().endswith("APP_PASSWORD")
-    if (gmail or app_key) and _APP_PASSWORD.match(value.strip()):
-        return value.replace(" ", "").strip(), True
-    return value, app_key
-
-
 def _address(text: str) -> tuple[str, str]:
     """(address, display name) of ``user@x`` or ``Name <user@x>``; address "" if none."""
     name, address = email.utils.parseaddr(text.strip())
@@ -395,7 +321,7 @@ def _source(
         warnings.append(f"{name}_FROM_NAME refers to another variable; not imported")
         from_name = ""
     password = prefix.pick("password", warnings)
-    secret, app_password = _secret(password, _is_gmail(host), warnings)
+    secret, app_password = secret_of(password, is_gmail_host(host), warnings)
     if password is None:
         warnings.append(f"{name} has no password setting; no secret stored")
     keys = [entry for pairs in prefix.fields.values() for _, entry in pairs]
