@@ -44,9 +44,11 @@ def default_path() -> Path:
 def resolve_path(path: Path) -> Path:
     """A workspace path as given by the user: a directory means the file inside it."""
     path = path.expanduser()
-    if path.is_dir():
-        return path / FILE_NAME
-    return path
+    try:
+        is_dir = path.is_dir()
+    except OSError as exc:  # a folder on the way this user may not enter
+        raise StoreError(f"cannot open the workspace {path}: {exc.strerror or exc}") from None
+    return path / FILE_NAME if is_dir else path
 
 
 class Store:
@@ -75,6 +77,11 @@ class Store:
             self._migrate()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
+            if "readonly" in str(exc):
+                raise StoreError(
+                    f"cannot write the workspace {self.path}: it is read-only for this user "
+                    "(check the file's and its folder's permissions)"
+                ) from None
             raise StoreError(f"{self.path} is not a usable mxpilot workspace: {exc}") from None
 
     def _prepare_file(self) -> None:
