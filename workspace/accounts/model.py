@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from probes.mail.address import parse_host, parse_port
 from probes.mail.model import Protocol, Security
 from probes.mail.presets import PRESETS, Role
+from workspace.accounts.address import address_problem
 
 
 class Side(enum.StrEnum):
@@ -62,7 +63,6 @@ PROVIDERS: tuple[str, ...] = tuple(PRESETS)
 GOOGLE_PROVIDERS = frozenset({"gmail", "google-workspace"})
 MICROSOFT_PROVIDERS = frozenset({"office365", "microsoft365"})
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}$")
 MAX_NOTES = 4000
 
 
@@ -227,8 +227,9 @@ def validate(account: Account) -> Account:
             "or digit"
         )
     address = account.address.strip()
-    if not ADDRESS.match(address):
-        problems["address"] = f"{address!r} is not an e-mail address (user@domain)"
+    wrong = address_problem(address)
+    if wrong is not None:
+        problems["address"] = f"{address!r} is not an e-mail address: {wrong}"
     if account.provider not in PROVIDERS:
         problems["provider"] = (
             f"unknown provider {account.provider!r}; one of {', '.join(PROVIDERS)}"

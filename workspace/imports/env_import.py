@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from probes.mail.model import Protocol
+from workspace.accounts.address import is_mailbox_address
 from workspace.accounts.model import (
-    ADDRESS,
     Account,
     AccountError,
     AuthKind,
@@ -139,7 +139,7 @@ def _plan_bucket(
     first_line = min(s.first_line for s in bucket)
     address = next((s.from_email for s in bucket if s.from_email), "")
     username = next((s.username for s in bucket if s.username), "")
-    if not address and ADDRESS.match(username):
+    if not address and is_mailbox_address(username):
         address = username
     if not address:
         for source in bucket:

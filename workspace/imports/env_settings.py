@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 from probes.mail.address import parse_port, split_host_port
 from probes.mail.model import Protocol, Security
+from workspace.accounts.address import is_mailbox_address
 from workspace.accounts.model import (
-    ADDRESS,
     AccountRole,
     MailEndpoint,
     default_port,
@@ -274,7 +274,7 @@ def _security(
 def _address(text: str) -> tuple[str, str]:
     """(address, display name) of ``user@x`` or ``Name <user@x>``; address "" if none."""
     name, address = email.utils.parseaddr(text.strip())
-    if address and ADDRESS.match(address):
+    if address and is_mailbox_address(address):
         return address, name
     return "", ""
 

@@ -17,8 +17,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from workspace.accounts.address import is_mailbox_address
 from workspace.accounts.model import (
-    ADDRESS,
     GOOGLE_PROVIDERS,
     PROVIDERS,
     Account,
@@ -224,7 +224,7 @@ def _row(
     reasons: list[str] = []
     if not email:
         reasons.append("EmailAddress is empty")
-    elif not ADDRESS.match(email):
+    elif not is_mailbox_address(email):
         reasons.append(f"EmailAddress {_show(email, password)} is not an e-mail address")
     else:
         first = seen.setdefault(email.lower(), record.start)
@@ -319,7 +319,7 @@ def plan_csv_accounts(
     for row in csv.rows:
         # The row's EmailAddress is the Microsoft 365 mailbox the data goes to; the source
         # account is the mailbox being read, whose address is its UserName when that is one.
-        source = row.username if ADDRESS.match(row.username) else row.email
+        source = row.username if is_mailbox_address(row.username) else row.email
         extra = {"migrates_to": row.email}
         if row.user_root:
             extra["user_root"] = row.user_root
