@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from probes.mail.model import ProbeResult, Target
 from workspace.store import Store, now
-from workspace.stored_result import RESULT_SCHEMA, typed_result, upgrade
+from workspace.stored_result import RESULT_SCHEMA, bounded, typed_result, upgrade
 
 if TYPE_CHECKING:
     from probes.dns.audit import DnsAudit
@@ -126,12 +126,17 @@ def _probe_row(result: ProbeResult, account_id: int | None, account_name: str | 
         "probe",
         probe_subject(result.target),
         result.status.value,
-        redact(summary, secrets, users),
+        bounded(redact(summary, secrets, users)),
         round(result.duration * 1000, 1),
-        redact(json.dumps(result.to_dict(), ensure_ascii=False), secrets, users),
+        _stored_json(redact(json.dumps(result.to_dict(), ensure_ascii=False), secrets, users)),
         account_id,
         account_name,
     )
+
+
+def _stored_json(payload: str) -> str:
+    """The (already redacted) JSON with long strings and lists cut: a cut never halves a secret."""
+    return json.dumps(bounded(json.loads(payload)), ensure_ascii=False)
 
 
 _COLUMNS = (
@@ -202,7 +207,7 @@ class RunHistory:
             audit.status.value,
             summary,
             round(duration * 1000, 1),
-            json.dumps(audit.to_dict(), ensure_ascii=False),
+            json.dumps(bounded(audit.to_dict()), ensure_ascii=False),
         )
         with self.store.transaction() as conn:
             return self._insert(conn, row)

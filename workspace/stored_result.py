@@ -20,12 +20,40 @@ if TYPE_CHECKING:  # the DNS engine loads on first use (start-up stays light)
 RESULT_SCHEMA = 1
 """The version of ``ProbeResult.to_dict`` / ``DnsAudit.to_dict`` this release writes."""
 
+MAX_STORED_TEXT = 8_000
+"""Characters kept of one stored string (a reply, a banner, a transcript line)."""
+MAX_STORED_ITEMS = 1_000
+"""Items kept of one stored list (transcript lines, capabilities, records)."""
+
 _UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """``(kind, version) -> step`` turning a version's JSON view into the next version's."""
 
 
 class StoredResultError(ValueError):
     """A stored result that this release cannot read (newer, unknown kind, malformed)."""
+
+
+def bounded(value: Any) -> Any:
+    """A JSON-ready ``value`` with long strings and lists cut, each cut said in place.
+
+    A peer can answer with megabytes (an EHLO of 12 MB, an endless reply); the
+    probe's own budgets stop most of it, and this keeps a stored result small
+    whatever reached it.
+    """
+    if isinstance(value, str):
+        if len(value) <= MAX_STORED_TEXT:
+            return value
+        return (
+            f"{value[:MAX_STORED_TEXT]}… [cut: {len(value):,} characters, kept {MAX_STORED_TEXT:,}]"
+        )
+    if isinstance(value, dict):
+        return {key: bounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        kept = [bounded(item) for item in value[:MAX_STORED_ITEMS]]
+        if len(value) > MAX_STORED_ITEMS:
+            kept.append(f"… [cut: {len(value):,} items, kept {MAX_STORED_ITEMS:,}]")
+        return kept
+    return value
 
 
 def upgrade(kind: str, schema: int, data: object) -> dict[str, Any]:
