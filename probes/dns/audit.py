@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from probes.dns import stored
 from probes.dns.client import DnsClient
 from probes.dns.mailauth import check_dkim, check_dmarc, check_spf
 from probes.dns.model import ChangeAction, Lookup, LookupFn, RecordChange, RecordCheck
@@ -37,6 +38,19 @@ class PropagationRow:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
         return {"name": self.name, "type": self.rtype, "answers": self.answers, "agree": self.agree}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PropagationRow:
+        """The row :meth:`to_dict` wrote; :class:`~probes.dns.stored.StoredAuditError` if not."""
+        what = "propagation row"
+        data = stored.record(data, what)
+        answers = stored.record(data.get("answers"), f"{what}.answers")
+        return cls(
+            name=stored.text(data, "name", what),
+            rtype=stored.text(data, "type", what),
+            answers={server: stored.text_list(answers, server, what) for server in answers},
+            agree=stored.boolean(data, "agree", what),
+        )
 
 
 @dataclass
@@ -79,6 +93,23 @@ class DnsAudit:
             "changes": [c.to_dict() for c in self.changes],
             "propagation": [row.to_dict() for row in self.propagation],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DnsAudit:
+        """The audit :meth:`to_dict` wrote (as the history keeps it), ready to render again.
+
+        ``status`` and ``changes`` are not read: they follow from the checks.
+        Raises :class:`~probes.dns.stored.StoredAuditError` on anything else.
+        """
+        what = "DNS audit"
+        data = stored.record(data, what)
+        return cls(
+            domain=stored.text(data, "domain", what),
+            profile=stored.choice(data, "profile", what, Profile),
+            resolver=stored.text(data, "resolver", what),
+            checks=stored.objects(data, "checks", what, RecordCheck.from_dict),
+            propagation=stored.objects(data, "propagation", what, PropagationRow.from_dict),
+        )
 
 
 async def check_autodiscover(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
