@@ -15,7 +15,16 @@ from mxlab.dns_server import DnsLab
 from mxlab.dns_zones import full_lab, propagation_zone
 from probes.dns.audit import DnsAudit, PropagationRow, audit_domain
 from probes.dns.client import DnsClient
+from probes.dns.findings import (
+    DkimFacts,
+    DmarcFacts,
+    MtaStsFacts,
+    MxFacts,
+    SpfFacts,
+    check_facts,
+)
 from probes.dns.model import ChangeAction, Lookup, LookupStatus, RecordChange, RecordCheck
+from probes.dns.mtasts import PolicyFetch
 from probes.dns.profiles import Profile
 from probes.dns.stored import StoredAuditError
 from probes.dns.sts import HttpsOptions
@@ -238,3 +247,54 @@ def test_change_round_trips(change: RecordChange) -> None:
 def test_audit_round_trips(audit: DnsAudit) -> None:
     data = json.loads(json.dumps(audit.to_dict()))
     assert DnsAudit.from_dict(data).to_dict() == audit.to_dict()
+
+
+# --- typed facts ---------------------------------------------------------------------------------
+
+
+def test_typed_facts_of_a_ready_domain(servers: Servers) -> None:
+    audit = DnsAudit.from_dict(servers.audit("m365.lab.test", Profile.OFFICE365).to_dict())
+    checks = {check.id: check for check in audit.checks}
+    mx = MxFacts.of(checks["mx"])
+    assert mx is not None and not mx.lookup_failed
+    assert mx.providers == ("microsoft",) and isinstance(mx.ttl, int)
+    spf = SpfFacts.of(checks["spf"])
+    assert spf is not None and spf.status == "pass" and "Microsoft 365" in spf.providers
+    assert spf.lookup_count >= 1 and spf.records
+    dkim = DkimFacts.of(checks["dkim:selector1"])
+    assert dkim is not None and dkim.selector == "selector1" and dkim.status == "ok"
+    dmarc = DmarcFacts.of(checks["dmarc"])
+    assert dmarc is not None and dmarc.status == "pass" and dmarc.policy is not None
+    sts = MtaStsFacts.of(checks["mta_sts"])
+    assert sts is not None and sts.mode == "enforce"
+    assert sts.fetch is not None and sts.fetch.ok and sts.fetch.policy is not None
+    assert sts.fetch.policy.mx == ["*.mail.protection.outlook.com"]
+    assert PolicyFetch.from_dict(sts.fetch.to_dict()).to_dict() == checks["mta_sts"].facts["fetch"]
+    assert MxFacts.of(checks["spf"]) is None and check_facts(checks["autodiscover"]) is None
+    assert isinstance(check_facts(checks["dkim:selector2"]), DkimFacts)
+
+
+def test_typed_facts_of_failed_lookups(servers: Servers) -> None:
+    audit = servers.audit("broken.lab.test", Profile.COEXISTENCE, zoned=True)
+    checks = {check.id: check for check in audit.checks}
+    assert MxFacts.of(checks["mx"]) == MxFacts(lookup_failed=True)
+    sts = MtaStsFacts.of(checks["mta_sts"])
+    assert sts is not None and sts.fetch is None and sts.mode is None
+
+
+@pytest.mark.parametrize("name", sorted({audit[0] for audit in AUDITS}))
+def test_typed_facts_read_every_lab_audit(servers: Servers, name: str) -> None:
+    domain, profile, zoned = next(audit for audit in AUDITS if audit[0] == name)
+    for check in servers.audit(domain, profile, zoned).checks:
+        check_facts(check)  # never raises on what the audit writes
+
+
+def test_malformed_facts_raise() -> None:
+    with pytest.raises(StoredAuditError):
+        MxFacts.from_dict({"ttl": "long"})
+    with pytest.raises(StoredAuditError):
+        SpfFacts.from_dict({"status": "pass"})
+    with pytest.raises(StoredAuditError):
+        MtaStsFacts.from_dict({"fetch": {"url": 1}})
+    with pytest.raises(StoredAuditError):
+        DkimFacts.from_dict([])  # type: ignore[arg-type]
