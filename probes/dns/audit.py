@@ -19,7 +19,7 @@ from probes.dns.client import DnsClient
 from probes.dns.mailauth import check_dkim, check_dmarc, check_spf
 from probes.dns.model import ChangeAction, Lookup, LookupFn, RecordChange, RecordCheck
 from probes.dns.mx import check_mx
-from probes.dns.profiles import AUTODISCOVER_TARGET, EXPECTATIONS, SUGGESTED_TTL, Profile
+from probes.dns.profiles import AUTODISCOVER_TARGET, EXPECTATIONS, SUGGESTED_TTL, MigrationPhase
 from probes.dns.sts import HttpsOptions, check_mta_sts, check_tls_rpt
 from probes.status import Status
 
@@ -58,7 +58,7 @@ class DnsAudit:
     """The verdicts on a domain's records for one profile."""
 
     domain: str
-    profile: Profile
+    profile: MigrationPhase
     resolver: str
     checks: list[RecordCheck] = field(default_factory=list)
     propagation: list[PropagationRow] = field(default_factory=list)
@@ -105,14 +105,14 @@ class DnsAudit:
         data = stored.record(data, what)
         return cls(
             domain=stored.text(data, "domain", what),
-            profile=stored.choice(data, "profile", what, Profile),
+            profile=stored.choice(data, "profile", what, MigrationPhase),
             resolver=stored.text(data, "resolver", what),
             checks=stored.objects(data, "checks", what, RecordCheck.from_dict),
             propagation=stored.objects(data, "propagation", what, PropagationRow.from_dict),
         )
 
 
-async def check_autodiscover(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+async def check_autodiscover(domain: str, profile: MigrationPhase, lookup: LookupFn) -> RecordCheck:
     """``autodiscover.<domain>`` CNAME to autodiscover.outlook.com (Outlook finds the mailbox)."""
     needed = EXPECTATIONS[profile].needs_autodiscover
     check = RecordCheck("autodiscover", "Autodiscover (Outlook setup)", required=needed)
@@ -142,7 +142,9 @@ async def check_autodiscover(domain: str, profile: Profile, lookup: LookupFn) ->
     return check
 
 
-async def check_ms_verification(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+async def check_ms_verification(
+    domain: str, profile: MigrationPhase, lookup: LookupFn
+) -> RecordCheck:
     """The ``MS=ms…`` TXT that proves the domain to the Microsoft 365 tenant."""
     needed = EXPECTATIONS[profile].needs_ms_verification
     check = RecordCheck("ms_verification", "Microsoft 365 domain verification", required=needed)
@@ -199,7 +201,7 @@ async def propagation(domain: str, servers: Sequence[DnsClient]) -> list[Propaga
 
 async def audit_domain(
     domain: str,
-    profile: Profile,
+    profile: MigrationPhase,
     client: DnsClient,
     selectors: Sequence[str] = (),
     tenant: str | None = None,
