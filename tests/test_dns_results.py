@@ -327,3 +327,15 @@ def test_stored_lines_match_the_evidence_dialog(
 def test_stored_lines_of_junk_say_so() -> None:
     (line,) = stored_dns_lines({"domain": "x.test"})
     assert "cannot be read" in line.plain and "profile" in line.plain
+
+
+def test_migration_phase_is_the_profile_and_compares_as_text() -> None:
+    from probes.dns.profiles import EXPECTATIONS, MailProvider, MigrationPhase, mx_provider
+
+    assert Profile is MigrationPhase
+    assert [phase.value for phase in MigrationPhase] == ["gmail", "coexistence", "office365"]
+    assert MigrationPhase("office365") is MigrationPhase.OFFICE365
+    phase: str = MigrationPhase.OFFICE365
+    assert phase == "office365" and f"{phase}" == "office365"
+    assert EXPECTATIONS["coexistence"].mx_provider is MailProvider.GOOGLE  # type: ignore[index]
+    assert mx_provider("x.mail.protection.outlook.com.") == "microsoft"
