@@ -1,11 +1,20 @@
-"""The detail of one DNS check: expected against found, the findings, the records to write."""
+"""DNS audits as text: one check's detail, its verdict, and a whole audit, live or stored.
+
+A stored audit (the JSON the history keeps) is read back with
+``DnsAudit.from_dict`` and drawn by the same functions as a live one.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from probes.dns.audit import DnsAudit
 from probes.dns.model import RecordCheck
+from probes.dns.stored import StoredAuditError
 from probes.status import Status
 from render.probe import status_text
 from render.zone_lines import change_lines
@@ -45,3 +54,79 @@ def check_detail(check: RecordCheck, copy_key: str = "c") -> RenderableType:
             style = "dim" if zone_line.startswith(";") else "bold cyan"
             parts.append(Text(zone_line, style=style))
     return Group(*parts)
+
+
+def _indented(indent: int, *parts: tuple[str, str] | Text) -> Text:
+    """One line: ``indent`` spaces, then the parts (``(text, style)`` or ready Text)."""
+    line = Text(" " * indent)
+    for part in parts:
+        if isinstance(part, Text):
+            line.append_text(part)
+        else:
+            line.append(*part)
+    return line
+
+
+def check_lines(check: RecordCheck) -> list[Text]:
+    """One check in full: verdict, id and title, what was found and expected, the findings."""
+    line = _indented(2, status_text(check.status))
+    line.append(f" {check.id}", style="bold")
+    line.append(f" — {check.title}")
+    if not check.required:
+        line.append(" (optional)", style="dim")
+    lines = [line]
+    lines += [_indented(6, ("found:    ", "dim"), (found, "")) for found in check.found]
+    if check.expected:
+        lines.append(_indented(6, ("expected: ", "dim"), (check.expected, "")))
+    lines += [_indented(6, (f"• {message}", "")) for message in check.messages]
+    return lines
+
+
+def check_brief(check: RecordCheck) -> Text:
+    """One check in a line: verdict and id, and its first finding unless it passed."""
+    line = _indented(2, status_text(check.status))
+    line.append(f" {check.id}", style="bold")
+    if check.status is not Status.PASS and check.messages:
+        line.append(f" — {check.messages[0]}")
+    return line
+
+
+def _about(check: RecordCheck, record: str) -> bool:
+    """True when ``check`` is the ``record`` (``dkim`` covers ``dkim:selector1``)."""
+    return check.id == record or check.id.startswith(record + ":")
+
+
+def audit_lines(audit: DnsAudit, record: str | None = None) -> list[Text]:
+    """An audit: the checks of ``record`` in full, then the others in a line each.
+
+    Without ``record`` every check is shown in full.
+    """
+    lines = [
+        _indented(
+            0,
+            ("Domain: ", "bold"),
+            (f"{audit.domain} — profile {audit.profile.value}, ", ""),
+            (f"resolver {audit.resolver}", "dim"),
+        )
+    ]
+    focused = [c for c in audit.checks if _about(c, record)] if record else audit.checks
+    others = [c for c in audit.checks if not _about(c, record)] if record else []
+    lines.append(Text("Checks", style="bold"))
+    for check in focused:
+        lines.extend(check_lines(check))
+    if others:
+        lines.append(Text("Other checks of the same audit", style="bold"))
+    lines.extend(check_brief(check) for check in others)
+    return lines
+
+
+def stored_dns_lines(data: Mapping[str, Any], record: str | None = None) -> list[Text]:
+    """A stored audit (the history's JSON) drawn as :func:`audit_lines` draws a live one.
+
+    JSON that is not an audit gives one line saying so instead of raising.
+    """
+    try:
+        audit = DnsAudit.from_dict(data)
+    except StoredAuditError as exc:
+        return [Text(f"The stored DNS audit cannot be read: {exc}", style="yellow")]
+    return audit_lines(audit, record)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from probes.dns import stored
 from probes.dns.client import DnsClient
 from probes.dns.mailauth import check_dkim, check_dmarc, check_spf
 from probes.dns.model import ChangeAction, Lookup, LookupFn, RecordChange, RecordCheck
 from probes.dns.mx import check_mx
-from probes.dns.profiles import AUTODISCOVER_TARGET, EXPECTATIONS, SUGGESTED_TTL, Profile
+from probes.dns.profiles import AUTODISCOVER_TARGET, EXPECTATIONS, SUGGESTED_TTL, MigrationPhase
 from probes.dns.sts import HttpsOptions, check_mta_sts, check_tls_rpt
 from probes.status import Status
 
@@ -38,13 +39,26 @@ class PropagationRow:
         """A JSON-ready view."""
         return {"name": self.name, "type": self.rtype, "answers": self.answers, "agree": self.agree}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PropagationRow:
+        """The row :meth:`to_dict` wrote; :class:`~probes.dns.stored.StoredAuditError` if not."""
+        what = "propagation row"
+        data = stored.record(data, what)
+        answers = stored.record(data.get("answers"), f"{what}.answers")
+        return cls(
+            name=stored.text(data, "name", what),
+            rtype=stored.text(data, "type", what),
+            answers={server: stored.text_list(answers, server, what) for server in answers},
+            agree=stored.boolean(data, "agree", what),
+        )
+
 
 @dataclass
 class DnsAudit:
     """The verdicts on a domain's records for one profile."""
 
     domain: str
-    profile: Profile
+    profile: MigrationPhase
     resolver: str
     checks: list[RecordCheck] = field(default_factory=list)
     propagation: list[PropagationRow] = field(default_factory=list)
@@ -80,8 +94,25 @@ class DnsAudit:
             "propagation": [row.to_dict() for row in self.propagation],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DnsAudit:
+        """The audit :meth:`to_dict` wrote (as the history keeps it), ready to render again.
 
-async def check_autodiscover(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+        ``status`` and ``changes`` are not read: they follow from the checks.
+        Raises :class:`~probes.dns.stored.StoredAuditError` on anything else.
+        """
+        what = "DNS audit"
+        data = stored.record(data, what)
+        return cls(
+            domain=stored.text(data, "domain", what),
+            profile=stored.choice(data, "profile", what, MigrationPhase),
+            resolver=stored.text(data, "resolver", what),
+            checks=stored.objects(data, "checks", what, RecordCheck.from_dict),
+            propagation=stored.objects(data, "propagation", what, PropagationRow.from_dict),
+        )
+
+
+async def check_autodiscover(domain: str, profile: MigrationPhase, lookup: LookupFn) -> RecordCheck:
     """``autodiscover.<domain>`` CNAME to autodiscover.outlook.com (Outlook finds the mailbox)."""
     needed = EXPECTATIONS[profile].needs_autodiscover
     check = RecordCheck("autodiscover", "Autodiscover (Outlook setup)", required=needed)
@@ -111,7 +142,9 @@ async def check_autodiscover(domain: str, profile: Profile, lookup: LookupFn) ->
     return check
 
 
-async def check_ms_verification(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+async def check_ms_verification(
+    domain: str, profile: MigrationPhase, lookup: LookupFn
+) -> RecordCheck:
     """The ``MS=ms…`` TXT that proves the domain to the Microsoft 365 tenant."""
     needed = EXPECTATIONS[profile].needs_ms_verification
     check = RecordCheck("ms_verification", "Microsoft 365 domain verification", required=needed)
@@ -168,7 +201,7 @@ async def propagation(domain: str, servers: Sequence[DnsClient]) -> list[Propaga
 
 async def audit_domain(
     domain: str,
-    profile: Profile,
+    profile: MigrationPhase,
     client: DnsClient,
     selectors: Sequence[str] = (),
     tenant: str | None = None,

@@ -13,7 +13,7 @@ from probes.dns.profiles import (
     GOOGLE_SPF_INCLUDE,
     MICROSOFT_SPF_INCLUDE,
     SUGGESTED_TTL,
-    Profile,
+    MigrationPhase,
     microsoft_dkim_target,
 )
 from probes.dns.spf import evaluate_spf, merge_spf
@@ -22,7 +22,7 @@ from probes.status import Status
 _INCLUDE_PROVIDER = {GOOGLE_SPF_INCLUDE: "Google", MICROSOFT_SPF_INCLUDE: "Microsoft 365"}
 
 
-async def check_spf(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+async def check_spf(domain: str, profile: MigrationPhase, lookup: LookupFn) -> RecordCheck:
     """One SPF record, valid, within its lookup limits, authorising the profile's senders."""
     check = RecordCheck("spf", "SPF (who may send for the domain)")
     evaluation = await evaluate_spf(domain, lookup)
@@ -52,7 +52,7 @@ async def check_spf(domain: str, profile: Profile, lookup: LookupFn) -> RecordCh
     missing = [inc for inc in wanted if _INCLUDE_PROVIDER[inc] not in providers]
     for include in missing:
         check.worsen(Status.FAIL, f"{_INCLUDE_PROVIDER[include]} is not authorised ({include})")
-    extra_google = profile is Profile.OFFICE365 and "Google" in providers
+    extra_google = profile is MigrationPhase.OFFICE365 and "Google" in providers
     if extra_google:
         check.worsen(Status.WARN, "Google is still authorised: remove it once Gmail is retired")
     if missing or len(spf_records) > 1:
@@ -77,7 +77,7 @@ async def check_spf(domain: str, profile: Profile, lookup: LookupFn) -> RecordCh
 
 async def check_dkim(
     domain: str,
-    profile: Profile,
+    profile: MigrationPhase,
     lookup: LookupFn,
     selectors: Sequence[str],
     tenant: str | None,

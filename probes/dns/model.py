@@ -7,11 +7,13 @@ failed lookup says "could not check", not "absent".
 
 from __future__ import annotations
 
+import copy
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from probes.dns import stored
 from probes.status import Status
 
 
@@ -65,6 +67,21 @@ class Lookup:
             "detail": self.detail,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Lookup:
+        """The lookup :meth:`to_dict` wrote; :class:`~probes.dns.stored.StoredAuditError` if not."""
+        what = "lookup"
+        data = stored.record(data, what)
+        return cls(
+            name=stored.text(data, "name", what),
+            rtype=stored.text(data, "type", what),
+            status=stored.choice(data, "status", what, LookupStatus),
+            records=tuple(stored.text_list(data, "records", what)),
+            ttl=stored.optional_integer(data, "ttl", what),
+            server=stored.text(data, "server", what),
+            detail=stored.text(data, "detail", what),
+        )
+
 
 LookupFn = Callable[[str, str], Awaitable[Lookup]]
 """``await lookup(name, rtype)``: how the record checks ask the DNS."""
@@ -102,6 +119,21 @@ class RecordChange:
             "reason": self.reason,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordChange:
+        """The change :meth:`to_dict` wrote; :class:`~probes.dns.stored.StoredAuditError` if not."""
+        what = "change"
+        data = stored.record(data, what)
+        return cls(
+            action=stored.choice(data, "action", what, ChangeAction),
+            name=stored.text(data, "name", what),
+            rtype=stored.text(data, "type", what),
+            value=stored.text(data, "value", what),
+            ttl=stored.integer(data, "ttl", what),
+            current=stored.optional_text(data, "current", what),
+            reason=stored.text(data, "reason", what),
+        )
+
 
 @dataclass
 class RecordCheck:
@@ -138,3 +170,25 @@ class RecordCheck:
             "facts": self.facts,
             "lookups": [lk.to_dict() for lk in self.lookups],
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RecordCheck:
+        """The check :meth:`to_dict` wrote; :class:`~probes.dns.stored.StoredAuditError` if not.
+
+        ``facts`` stay the JSON object they were (read them through
+        :mod:`probes.dns.findings`).
+        """
+        data = stored.record(data, "check")
+        what = f"check {data.get('id')!r:.40}"
+        return cls(
+            id=stored.text(data, "id", what),
+            title=stored.text(data, "title", what),
+            status=stored.choice(data, "status", what, Status),
+            found=stored.text_list(data, "found", what),
+            expected=stored.text(data, "expected", what),
+            messages=stored.text_list(data, "messages", what),
+            changes=stored.objects(data, "changes", what, RecordChange.from_dict),
+            facts=copy.deepcopy(dict(stored.record(data.get("facts"), f"{what}.facts"))),
+            lookups=stored.objects(data, "lookups", what, Lookup.from_dict),
+            required=stored.boolean(data, "required", what),
+        )

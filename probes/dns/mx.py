@@ -10,7 +10,8 @@ from probes.dns.profiles import (
     EXPECTATIONS,
     MAX_CUTOVER_MX_TTL,
     SUGGESTED_TTL,
-    Profile,
+    MailProvider,
+    MigrationPhase,
     microsoft_mx,
     mx_provider,
 )
@@ -50,13 +51,13 @@ async def _target_problem(host: str, lookup: LookupFn) -> str | None:
     return f"{host} has no A or AAAA record: mail to it cannot be delivered"
 
 
-async def check_mx(domain: str, profile: Profile, lookup: LookupFn) -> RecordCheck:
+async def check_mx(domain: str, profile: MigrationPhase, lookup: LookupFn) -> RecordCheck:
     """The MX set against the profile, with the records to change."""
     check = RecordCheck("mx", "MX (where mail for the domain is delivered)")
     answer = await lookup(domain, "MX")
     check.lookups.append(answer)
     expectation = EXPECTATIONS[profile]
-    want_microsoft = expectation.mx_provider == "microsoft"
+    want_microsoft = expectation.mx_provider is MailProvider.MICROSOFT
     target = microsoft_mx(domain) if want_microsoft else GOOGLE_MX
     check.expected = f"{'0' if want_microsoft else '1'} {target}"
     if answer.failed:
@@ -81,7 +82,7 @@ async def check_mx(domain: str, profile: Profile, lookup: LookupFn) -> RecordChe
         if problem:
             check.worsen(Status.FAIL, problem)
     providers = sorted({mx_provider(host) for _, host in entries})
-    check.facts["providers"] = providers
+    check.facts["providers"] = [provider.value for provider in providers]
     wanted = expectation.mx_provider
     owner = "Microsoft 365" if want_microsoft else "Google"
     if providers == [wanted]:
@@ -92,7 +93,7 @@ async def check_mx(domain: str, profile: Profile, lookup: LookupFn) -> RecordChe
             f"mixed MX set ({', '.join(providers)}): senders pick by priority and fall back at "
             "random, so mail splits between the systems",
         )
-    elif profile is Profile.COEXISTENCE and providers == ["microsoft"]:
+    elif profile is MigrationPhase.COEXISTENCE and providers == [MailProvider.MICROSOFT]:
         check.worsen(
             Status.WARN, "MX already points to Microsoft 365: check with --expect office365"
         )

@@ -12,12 +12,24 @@ import enum
 from dataclasses import dataclass
 
 
-class Profile(enum.StrEnum):
-    """The migration phase the domain is checked against."""
+class MigrationPhase(enum.StrEnum):
+    """The migration phase the domain is checked against (the audit's "profile")."""
 
     GMAIL = "gmail"
     COEXISTENCE = "coexistence"
     OFFICE365 = "office365"
+
+
+Profile = MigrationPhase
+"""The name the checklist, the CLI and the app use for :class:`MigrationPhase` (the same class)."""
+
+
+class MailProvider(enum.StrEnum):
+    """Whose servers an MX host names."""
+
+    GOOGLE = "google"
+    MICROSOFT = "microsoft"
+    OTHER = "other"
 
 
 GOOGLE_SPF_INCLUDE = "_spf.google.com"
@@ -33,7 +45,7 @@ SUGGESTED_TTL = 3600
 class Expectation:
     """The records a profile needs, as data."""
 
-    mx_provider: str  # "google" | "microsoft"
+    mx_provider: MailProvider
     spf_includes: tuple[str, ...]
     dkim_selectors: tuple[str, ...]
     optional_dkim_selectors: tuple[str, ...]
@@ -42,9 +54,9 @@ class Expectation:
     low_mx_ttl: bool
 
 
-EXPECTATIONS: dict[Profile, Expectation] = {
-    Profile.GMAIL: Expectation(
-        mx_provider="google",
+EXPECTATIONS: dict[MigrationPhase, Expectation] = {
+    MigrationPhase.GMAIL: Expectation(
+        mx_provider=MailProvider.GOOGLE,
         spf_includes=(GOOGLE_SPF_INCLUDE,),
         dkim_selectors=("google",),
         optional_dkim_selectors=(),
@@ -52,8 +64,8 @@ EXPECTATIONS: dict[Profile, Expectation] = {
         needs_ms_verification=False,
         low_mx_ttl=False,
     ),
-    Profile.COEXISTENCE: Expectation(
-        mx_provider="google",
+    MigrationPhase.COEXISTENCE: Expectation(
+        mx_provider=MailProvider.GOOGLE,
         spf_includes=(GOOGLE_SPF_INCLUDE, MICROSOFT_SPF_INCLUDE),
         dkim_selectors=("google",),
         optional_dkim_selectors=("selector1", "selector2"),
@@ -61,8 +73,8 @@ EXPECTATIONS: dict[Profile, Expectation] = {
         needs_ms_verification=True,
         low_mx_ttl=True,
     ),
-    Profile.OFFICE365: Expectation(
-        mx_provider="microsoft",
+    MigrationPhase.OFFICE365: Expectation(
+        mx_provider=MailProvider.MICROSOFT,
         spf_includes=(MICROSOFT_SPF_INCLUDE,),
         dkim_selectors=("selector1", "selector2"),
         optional_dkim_selectors=(),
@@ -89,11 +101,11 @@ def microsoft_dkim_target(domain: str, selector: str, tenant: str | None) -> str
     return f"{selector}-{dashed(domain)}._domainkey.{initial}.onmicrosoft.com"
 
 
-def mx_provider(host: str) -> str:
-    """``google``, ``microsoft`` or ``other`` for one MX host."""
+def mx_provider(host: str) -> MailProvider:
+    """Google, Microsoft or other, for one MX host."""
     name = host.rstrip(".").lower()
     if any(name == s or name.endswith("." + s) for s in GOOGLE_MX_SUFFIXES):
-        return "google"
+        return MailProvider.GOOGLE
     if any(name.endswith(s) for s in MICROSOFT_MX_SUFFIXES):
-        return "microsoft"
-    return "other"
+        return MailProvider.MICROSOFT
+    return MailProvider.OTHER
