@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from probes.status import Status
+from probes.status import Status, worst
 
 
 class LookupStatus(enum.StrEnum):
@@ -120,8 +120,7 @@ class RecordCheck:
 
     def worsen(self, status: Status, message: str) -> None:
         """Record a finding; the check's status becomes the worst seen."""
-        if status.rank > self.status.rank:
-            self.status = status
+        self.status = worst((self.status, status))
         self.messages.append(message)
 
     def to_dict(self) -> dict[str, Any]:
