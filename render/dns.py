@@ -7,7 +7,7 @@ from rich.text import Text
 
 from probes.dns.model import RecordCheck
 from probes.status import Status
-from render.probe import status_text
+from render.status import status_text
 from render.zone_lines import change_lines
 
 

@@ -258,7 +258,9 @@ class Phase:
     def from_dict(cls, data: object) -> Phase:
         """The phase ``to_dict`` wrote (StoredResultError when it is malformed)."""
         found = record(data, "phase")
-        facts = found.get("facts") or {}
+        facts = found.get("facts")
+        if facts is None:
+            facts = {}
         if not isinstance(facts, dict):
             raise StoredResultError("phase.facts: expected an object")
         return cls(
