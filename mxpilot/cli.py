@@ -280,7 +280,7 @@ def _explain(args: argparse.Namespace) -> int:
     else:
         from rich.console import Console
 
-        from render.probe import diagnosis_block
+        from render.diagnosis import diagnosis_block
 
         console = Console()
         if not found.findings:

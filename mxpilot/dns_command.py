@@ -127,7 +127,7 @@ def audit_report(audit: DnsAudit, shown_domain: str) -> RenderableType:
     from rich.text import Text
 
     from probes.status import Status
-    from render.probe import status_text
+    from render.status import status_text
 
     title = f"DNS audit of {shown_domain}"
     if shown_domain != audit.domain:

@@ -29,7 +29,7 @@ from probes.mail.presets import Role, preset
 from probes.mail.resolve import Nameserver
 from probes.mail.runner import ProbeOptions
 from probes.mail.tls import TlsSettings
-from probes.status import Status
+from probes.status import Status, worst
 from workspace.connection import ConnectionSettings
 
 if TYPE_CHECKING:
@@ -284,8 +284,5 @@ def _finish(
 
 
 def _overall(results: list[ProbeResult], conclusions: list[Any]) -> Status:
-    worst = Status.PASS
-    for status in [r.status for r in results] + [c.severity for c in conclusions]:
-        if status.rank > worst.rank:
-            worst = status
-    return worst
+    statuses = [r.status for r in results] + [c.severity for c in conclusions]
+    return worst(statuses, default=Status.PASS)

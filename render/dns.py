@@ -16,7 +16,7 @@ from probes.dns.audit import DnsAudit
 from probes.dns.model import RecordCheck
 from probes.dns.stored import StoredAuditError
 from probes.status import Status
-from render.probe import status_text
+from render.status import status_text
 from render.zone_lines import change_lines
 
 

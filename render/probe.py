@@ -1,7 +1,10 @@
-"""Readable text for probe results, matrices and explanations (the CLI's output).
+"""Probe results as text, the same for a live result and a stored one.
 
-Rich renderables, no Textual: the CLI prints them to a console; the same
-text goes to a pipe without colour.
+Rich renderables, no Textual: the CLI prints them to a console (the same text
+goes to a pipe without colour), the TUI puts them in its panes, and a result
+read back from the history (:func:`stored_probe_lines`) renders through the
+same functions as a live one. Facts are read through the typed accessors of
+:class:`~probes.mail.model.Phase`, never by string keys.
 """
 
 from __future__ import annotations
@@ -13,21 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from probes.diagnosis.model import Diagnosis
+from probes.mail.facts import AuthFacts, CapabilityFacts
 from probes.mail.model import Phase, ProbeResult, Target
 from probes.status import Status
-
-STATUS_STYLE = {
-    Status.PASS: ("PASS", "bold green"),
-    Status.WARN: ("WARN", "bold yellow"),
-    Status.FAIL: ("FAIL", "bold red"),
-    Status.SKIPPED: ("SKIP", "dim"),
-}
-
-
-def status_text(status: Status) -> Text:
-    """A coloured status word."""
-    word, style = STATUS_STYLE[status]
-    return Text(word, style=style)
+from probes.stored import StoredResultError
+from render.diagnosis import diagnosis_block, diagnosis_lines
+from render.status import status_text
 
 
 def live_table(targets: Sequence[Target], state: dict[Target, tuple[str, Status | None]]) -> Table:
@@ -42,33 +36,97 @@ def live_table(targets: Sequence[Target], state: dict[Target, tuple[str, Status 
     return table
 
 
-def _phase_line(phase: Phase) -> Text:
+def _code_text(phase: Phase) -> str:
+    return f"  [{phase.code} {phase.enhanced or ''}]".rstrip()
+
+
+def _aligned_phase_line(phase: Phase) -> Text:
+    """The CLI's phase row: status, name in a column, time, summary, reply code."""
     line = Text("  ")
     line.append_text(status_text(phase.status))
     line.append(f" {phase.title:<28} {phase.duration * 1000:7.1f} ms  ")
     line.append(phase.summary)
     if phase.code is not None:
-        line.append(f"  [{phase.code} {phase.enhanced or ''}]".rstrip() + "", style="cyan")
+        line.append(_code_text(phase), style="cyan")
     return line
 
 
-def diagnosis_block(diagnosis: Diagnosis, indent: str = "  ") -> RenderableType:
-    """A diagnosis with its cause and numbered fixes."""
-    _, style = STATUS_STYLE[diagnosis.severity]
-    parts: list[RenderableType] = [
-        Text(f"{indent}▶ {diagnosis.title}", style=style),
-        Text(f"{indent}  {diagnosis.cause}"),
+def phase_line(phase: Phase, indent: str = "") -> Text:
+    """One phase: status, time, name, summary and reply code (the detail pane's row)."""
+    line = Text(indent)
+    line.append_text(status_text(phase.status))
+    line.append(f" {phase.duration * 1000:7.1f} ms  ")
+    line.append(phase.title, style="bold")
+    if phase.summary:
+        line.append(f"  {phase.summary}")
+    if phase.code is not None:
+        line.append(_code_text(phase), style="cyan")
+    return line
+
+
+def certificate_lines(phase: Phase) -> list[Text]:
+    """The certificate and TLS facts of a TLS phase (empty when it saw no certificate)."""
+    tls = phase.tls
+    cert = tls.certificate if tls is not None else None
+    if tls is None or cert is None:
+        return []
+    valid = f"{(cert.not_before or '?')[:10]} → {(cert.not_after or '?')[:10]}"
+    if cert.days_to_expiry is not None:
+        valid += f" ({cert.days_to_expiry} days left)"
+    verified = "yes" if tls.verified else f"NO — {tls.verify_error or ''}"
+    rows = [
+        ("subject", cert.subject_cn or cert.subject or "?"),
+        ("names", ", ".join(cert.names)),
+        ("issuer", cert.issuer_org or cert.issuer or "?"),
+        ("valid", valid),
+        ("verified", verified),
+        ("tls", f"{tls.version or '?'} {tls.cipher or ''}".strip()),
     ]
-    if diagnosis.evidence:
-        parts.append(Text(f"{indent}  evidence: {diagnosis.evidence}", style="dim"))
-    for number, fix in enumerate(diagnosis.fixes, 1):
-        heading = Text(f"{indent}  {number}. {fix.text}")
-        if fix.shell:
-            heading.append(f" ({fix.shell})", style="dim")
-        parts.append(heading)
-        for command_line in (fix.command or "").splitlines():
-            parts.append(Text(f"{indent}       {command_line}", style="bold cyan"))
-    return Group(*parts)
+    if cert.error:
+        rows.append(("error", cert.error))
+    if cert.self_signed:
+        rows.append(("note", "self-signed"))
+    if cert.interception_product:
+        rows.append(("intercepted by", cert.interception_product))
+    lines = [Text(f"Certificate ({phase.title})", style="bold underline")]
+    lines += [Text(f"  {name:<9} {value}") for name, value in rows]
+    return lines
+
+
+def capability_lines(phases: Sequence[Phase]) -> list[Text]:
+    """What the server offers, from its last capabilities answer."""
+    found: list[tuple[Phase, CapabilityFacts]] = [
+        (phase, caps) for phase in phases if phase.facts and (caps := phase.capabilities)
+    ]
+    if not found:
+        return []
+    phase, caps = found[-1]
+    lines = [Text(f"Capabilities ({phase.title})", style="bold underline")]
+    lines.append(Text(f"  {' · '.join(caps.keywords) or '(none)'}"))
+    auth = caps.auth_mechanisms
+    lines.append(Text(f"  login: {', '.join(auth) if auth else 'no AUTH mechanism offered'}"))
+    if caps.login_disabled:
+        lines.append(Text("  LOGINDISABLED on this connection", style="yellow"))
+    return lines
+
+
+def _token_auth(phase: Phase) -> AuthFacts | None:
+    auth = phase.auth
+    return auth if auth is not None and auth.token is not None else None
+
+
+def token_lines(phases: Sequence[Phase]) -> list[Text]:
+    """What an XOAUTH2 login's access token says of itself (claims, never the token)."""
+    found = [auth for phase in phases if (auth := _token_auth(phase))]
+    if not found:
+        return []
+    auth = found[-1]
+    token = auth.token
+    lines = [Text("OAuth token (its own claims)", style="bold underline")]
+    lines += [Text(f"  {name:<9} {value}") for name, value in (token.rows() if token else [])]
+    for problem in auth.token_problems:
+        lines.append(Text(f"  ! {problem.message}", style="yellow"))
+    return lines
 
 
 def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
@@ -83,12 +141,12 @@ def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
     heading.append(f"  {result.duration * 1000:.0f} ms", style="dim")
     parts: list[RenderableType] = [heading]
     for phase in result.phases:
-        parts.append(_phase_line(phase))
+        parts.append(_aligned_phase_line(phase))
         if verbose and phase.transcript:
             parts.extend(Text(f"      {line}", style="dim") for line in phase.transcript)
-        token = phase.facts.get("token")
-        if verbose and isinstance(token, dict):  # an XOAUTH2 token's own claims, never the token
-            claims = ", ".join(f"{name} {value}" for name, value in token.items())
+        auth = _token_auth(phase)
+        if verbose and auth is not None and auth.token is not None:  # claims, never the token
+            claims = ", ".join(f"{name} {value}" for name, value in auth.token.rows())
             parts.append(Text(f"      token: {claims}", style="dim"))
     for diagnosis in result.diagnoses:
         parts.append(diagnosis_block(diagnosis, "  "))
@@ -107,3 +165,38 @@ def results_block(
         parts.append(Text("Conclusions across ports", style="bold underline"))
         parts.extend(diagnosis_block(c, "") for c in conclusions)
     return Group(*parts)
+
+
+def evidence_lines(result: ProbeResult) -> list[Text]:
+    """A probe as evidence: target and login, how it spoke, phases, diagnosis with fixes."""
+    target = result.target
+    where = (
+        f"{target.protocol.value} {target.host}:{target.port} ({target.security.value}), "
+        f"{target.username or 'no login'}"
+    )
+    lines = [Text.assemble(("Target: ", "bold"), where)]
+    used = result.security_used
+    if used is not None and used is not target.security:
+        lines.append(Text.assemble("  ", (f"the server speaks {used.value}", "yellow")))
+    if not result.verified:
+        lines.append(Text.assemble("  ", ("certificate NOT verified", "bold red")))
+    lines.append(Text("Phases", style="bold"))
+    lines.extend(phase_line(phase, "  ") for phase in result.phases)
+    if result.diagnoses:
+        lines.append(Text("Diagnosis", style="bold"))
+    for diagnosis in result.diagnoses:
+        lines.extend(diagnosis_lines(diagnosis, "  "))
+    return lines
+
+
+def stored_probe_lines(data: object) -> list[Text]:
+    """A probe result as stored in the history, rendered like a live one.
+
+    The JSON is read back with :meth:`ProbeResult.from_dict`; a row that
+    cannot be read shows why instead of failing the screen.
+    """
+    try:
+        result = ProbeResult.from_dict(data)
+    except StoredResultError as exc:
+        return [Text(f"This stored probe result cannot be read: {exc}", style="bold red")]
+    return evidence_lines(result)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from probes.status import Status
+from probes.stored import choice, items, optional_text, record, text
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,16 @@ class Fix:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the fix."""
         return {"text": self.text, "command": self.command, "shell": self.shell}
+
+    @classmethod
+    def from_dict(cls, data: object) -> Fix:
+        """The fix ``to_dict`` wrote (StoredResultError when it is malformed)."""
+        found = record(data, "fix")
+        return cls(
+            text=text(found, "text", "fix"),
+            command=optional_text(found, "command", "fix"),
+            shell=optional_text(found, "shell", "fix"),
+        )
 
 
 @dataclass(frozen=True)
@@ -42,3 +53,16 @@ class Diagnosis:
             "severity": self.severity.value,
             "fixes": [fix.to_dict() for fix in self.fixes],
         }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Diagnosis:
+        """The diagnosis ``to_dict`` wrote (StoredResultError when it is malformed)."""
+        found = record(data, "diagnosis")
+        return cls(
+            id=text(found, "id", "diagnosis"),
+            title=text(found, "title", "diagnosis", default=""),
+            cause=text(found, "cause", "diagnosis", default=""),
+            fixes=tuple(Fix.from_dict(fix) for fix in items(found, "fixes", "diagnosis")),
+            evidence=text(found, "evidence", "diagnosis", default=""),
+            severity=choice(Status, found.get("severity", "fail"), "diagnosis.severity"),
+        )

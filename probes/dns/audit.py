@@ -21,7 +21,7 @@ from probes.dns.model import ChangeAction, Lookup, LookupFn, RecordChange, Recor
 from probes.dns.mx import check_mx
 from probes.dns.profiles import AUTODISCOVER_TARGET, EXPECTATIONS, SUGGESTED_TTL, MigrationPhase
 from probes.dns.sts import HttpsOptions, check_mta_sts, check_tls_rpt
-from probes.status import Status
+from probes.status import Status, worst
 
 MS_VERIFICATION = re.compile(r"^MS=ms\d+$", re.IGNORECASE)
 
@@ -66,16 +66,16 @@ class DnsAudit:
     @property
     def status(self) -> Status:
         """FAIL when a required check failed; else the worst other status."""
-        worst = Status.PASS
-        for check in self.checks:
-            status = check.status
-            if status is Status.FAIL and not check.required:
-                status = Status.WARN
-            if status.rank > worst.rank:
-                worst = status
-        if any(not row.agree for row in self.propagation) and worst is Status.PASS:
-            worst = Status.WARN
-        return worst
+        found = worst(
+            (
+                Status.WARN if check.status is Status.FAIL and not check.required else check.status
+                for check in self.checks
+            ),
+            default=Status.PASS,
+        )
+        if any(not row.agree for row in self.propagation) and found is Status.PASS:
+            found = Status.WARN
+        return found
 
     @property
     def changes(self) -> list[RecordChange]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.dns import stored
-from probes.status import Status
+from probes.status import Status, worst
 
 
 class LookupStatus(enum.StrEnum):
@@ -152,8 +152,7 @@ class RecordCheck:
 
     def worsen(self, status: Status, message: str) -> None:
         """Record a finding; the check's status becomes the worst seen."""
-        if status.rank > self.status.rank:
-            self.status = status
+        self.status = worst((self.status, status))
         self.messages.append(message)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from probes.diagnosis.model import Diagnosis
 from probes.mail.model import Credentials, PhaseName, ProbeResult
 from probes.mail.presets import Endpoint, Preset, Role
 from probes.mail.runner import EventSink, ProbeOptions, run_probes
-from probes.status import Status
+from probes.status import Status, worst
 
 
 @dataclass
@@ -31,12 +31,8 @@ class MatrixResult:
     @property
     def status(self) -> Status:
         """The worst status of any probe or conclusion."""
-        worst = Status.SKIPPED
         statuses = [r.status for r in self.results] + [c.severity for c in self.conclusions]
-        for status in statuses:
-            if status.rank > worst.rank:
-                worst = status
-        return worst
+        return worst(statuses)
 
     def by_role(self) -> dict[Role, ProbeResult]:
         """Each role's result."""

@@ -1,7 +1,10 @@
 """The mail probe's vocabulary: targets, phases, results and events.
 
 Everything here is plain data (dataclasses and enums) so the engine, the CLI,
-the TUI and the workspace can share it, and so results serialise to JSON.
+the TUI and the workspace can share it, and so results serialise to JSON and
+read back: ``X.from_dict(x.to_dict())`` gives ``x`` again (a target keeps its
+username, never a secret), and a malformed stored result raises
+:class:`probes.stored.StoredResultError`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,31 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.diagnosis.model import Diagnosis
-from probes.status import Status
+from probes.mail.facts import (
+    AuthFacts,
+    CapabilityFacts,
+    DetectFacts,
+    EndpointFacts,
+    GreetingFacts,
+    InboxFacts,
+    ResolveFacts,
+    TlsFacts,
+    reply_of,
+)
+from probes.status import Status, worst
+from probes.stored import (
+    StoredResultError,
+    choice,
+    flag,
+    integer,
+    items,
+    number,
+    optional_integer,
+    optional_text,
+    record,
+    text,
+    texts,
+)
 
 
 class Protocol(enum.StrEnum):
@@ -102,6 +129,34 @@ class Target:
         """Short human name, e.g. ``smtp smtp.office365.com:587 starttls``."""
         return f"{self.protocol.value} {self.host}:{self.port} {self.security.value}"
 
+    @property
+    def username(self) -> str | None:
+        """The login name, if the target logs in."""
+        return self.credentials.username if self.credentials else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view of the target: the username, never the secret."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "protocol": self.protocol.value,
+            "security": self.security.value,
+            "username": self.username,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Target:
+        """The target ``to_dict`` wrote; its credentials hold the username and no secret."""
+        found = record(data, "target")
+        username = optional_text(found, "username", "target")
+        return cls(
+            host=text(found, "host", "target"),
+            port=integer(found, "port", "target"),
+            protocol=choice(Protocol, found.get("protocol"), "target.protocol"),
+            security=choice(Security, found.get("security", "auto"), "target.security"),
+            credentials=Credentials(username, "") if username is not None else None,
+        )
+
 
 @dataclass
 class Phase:
@@ -128,6 +183,62 @@ class Phase:
         """The phase name as shown, with its qualifier (``capabilities (after TLS)``)."""
         return f"{self.name.value} ({self.label})" if self.label else self.name.value
 
+    def _facts_of(self, name: PhaseName) -> dict[str, Any] | None:
+        return self.facts if self.name is name else None
+
+    @property
+    def resolved(self) -> ResolveFacts | None:
+        """A resolve phase's addresses (None for any other phase)."""
+        facts = self._facts_of(PhaseName.RESOLVE)
+        return None if facts is None else ResolveFacts.read(facts)
+
+    @property
+    def endpoints(self) -> EndpointFacts | None:
+        """A connect phase's local and remote addresses (None for any other phase)."""
+        facts = self._facts_of(PhaseName.CONNECT)
+        return None if facts is None else EndpointFacts.read(facts)
+
+    @property
+    def tls(self) -> TlsFacts | None:
+        """A TLS phase's version, cipher and certificate (None for any other phase)."""
+        facts = self._facts_of(PhaseName.TLS)
+        return None if facts is None else TlsFacts.read(facts)
+
+    @property
+    def greeting(self) -> GreetingFacts | None:
+        """A greeting phase's banner (None for any other phase)."""
+        facts = self._facts_of(PhaseName.GREETING)
+        return None if facts is None else GreetingFacts.read(facts)
+
+    @property
+    def capabilities(self) -> CapabilityFacts | None:
+        """A capabilities phase's keywords and mechanisms (None for any other phase)."""
+        facts = self._facts_of(PhaseName.CAPABILITIES)
+        return None if facts is None else CapabilityFacts.read(facts)
+
+    @property
+    def auth(self) -> AuthFacts | None:
+        """An auth phase's mechanism, reply and token claims (None for any other phase)."""
+        facts = self._facts_of(PhaseName.AUTH)
+        return None if facts is None else AuthFacts.read(facts)
+
+    @property
+    def inbox(self) -> InboxFacts | None:
+        """An inbox phase's mailbox and message count (None for any other phase)."""
+        facts = self._facts_of(PhaseName.INBOX)
+        return None if facts is None else InboxFacts.read(facts)
+
+    @property
+    def detection(self) -> DetectFacts | None:
+        """A detect phase's tried and detected modes (None for any other phase)."""
+        facts = self._facts_of(PhaseName.DETECT)
+        return None if facts is None else DetectFacts.read(facts)
+
+    @property
+    def reply(self) -> str | None:
+        """The server reply this phase recorded (any phase), if any."""
+        return reply_of(self.facts)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the phase."""
         return {
@@ -142,6 +253,28 @@ class Phase:
             "facts": self.facts,
             "transcript": self.transcript,
         }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Phase:
+        """The phase ``to_dict`` wrote (StoredResultError when it is malformed)."""
+        found = record(data, "phase")
+        facts = found.get("facts")
+        if facts is None:
+            facts = {}
+        if not isinstance(facts, dict):
+            raise StoredResultError("phase.facts: expected an object")
+        return cls(
+            name=choice(PhaseName, found.get("name"), "phase.name"),
+            status=choice(Status, found.get("status", "pass"), "phase.status"),
+            duration=number(found, "duration_ms", "phase") / 1000,
+            summary=text(found, "summary", "phase", default=""),
+            kind=text(found, "kind", "phase", default=""),
+            code=optional_integer(found, "code", "phase"),
+            enhanced=optional_text(found, "enhanced", "phase"),
+            facts=dict(facts),
+            transcript=texts(found, "transcript", "phase"),
+            label=text(found, "label", "phase", default=""),
+        )
 
 
 @dataclass
@@ -159,11 +292,7 @@ class ProbeResult:
     @property
     def status(self) -> Status:
         """The worst status among the phases (``skipped`` if none ran)."""
-        worst = Status.SKIPPED
-        for phase in self.phases:
-            if phase.status.rank > worst.rank:
-                worst = phase.status
-        return worst
+        return worst(phase.status for phase in self.phases)
 
     @property
     def failure(self) -> Phase | None:
@@ -177,15 +306,8 @@ class ProbeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view of the whole result (no secret in it)."""
-        creds = self.target.credentials
         return {
-            "target": {
-                "host": self.target.host,
-                "port": self.target.port,
-                "protocol": self.target.protocol.value,
-                "security": self.target.security.value,
-                "username": creds.username if creds else None,
-            },
+            "target": self.target.to_dict(),
             "status": self.status.value,
             "security_used": self.security_used.value if self.security_used else None,
             "verified": self.verified,
@@ -194,6 +316,26 @@ class ProbeResult:
             "phases": [phase.to_dict() for phase in self.phases],
             "diagnoses": [d.to_dict() for d in self.diagnoses],
         }
+
+    @classmethod
+    def from_dict(cls, data: object) -> ProbeResult:
+        """The result ``to_dict`` wrote, as stored in the history.
+
+        Unknown keys are ignored (a matrix row's ``role``); ``status`` is not
+        read, it follows from the phases. Raises StoredResultError when a
+        field is missing or of the wrong type.
+        """
+        found = record(data, "probe result")
+        used = found.get("security_used")
+        return cls(
+            target=Target.from_dict(found.get("target")),
+            phases=[Phase.from_dict(p) for p in items(found, "phases", "probe result")],
+            diagnoses=[Diagnosis.from_dict(d) for d in items(found, "diagnoses", "probe result")],
+            security_used=None if used is None else choice(Security, used, "security_used"),
+            verified=flag(found, "verified", "probe result", default=True),
+            cancelled=flag(found, "cancelled", "probe result", default=False),
+            duration=number(found, "duration_ms", "probe result") / 1000,
+        )
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.mail.channel import Channel, PhaseFailed
+from probes.mail.facts import CapabilityFacts
 from probes.mail.model import AuthMethod, Credentials, Protocol
 from probes.oauth.claims import refine_refusal, token_facts
 
@@ -64,12 +65,13 @@ class Capabilities:
 
     def to_facts(self) -> dict[str, Any]:
         """The capabilities as phase facts."""
-        return {
-            "keywords": self.keywords,
-            "auth_mechanisms": self.auth,
-            "starttls": self.starttls,
-            "login_disabled": self.login_disabled,
-        }
+        return self.facts().to_facts()
+
+    def facts(self) -> CapabilityFacts:
+        """The capabilities as their typed, frozen fact model."""
+        return CapabilityFacts(
+            tuple(self.keywords), tuple(self.auth), self.starttls, self.login_disabled
+        )
 
 
 async def read_reply(channel: Channel) -> Reply:

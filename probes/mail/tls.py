@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from probes.mail.channel import Channel, PhaseFailed
+from probes.mail.facts import CertificateFacts
 from probes.mail.model import Phase
 from probes.status import Status
 
@@ -125,7 +126,7 @@ def certificate_facts(der: bytes, now: dt.datetime | None = None) -> dict[str, A
     try:
         cert = x509.load_der_x509_certificate(der)
     except ValueError as exc:
-        return {"error": f"unreadable certificate: {exc}"}
+        return CertificateFacts(error=f"unreadable certificate: {exc}").to_facts()
     sans: list[str] = []
     try:
         ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
@@ -137,21 +138,18 @@ def certificate_facts(der: bytes, now: dt.datetime | None = None) -> dict[str, A
         pass
     not_after = cert.not_valid_after_utc
     issuer = _name(cert.issuer)
-    facts: dict[str, Any] = {
-        "subject": _name(cert.subject),
-        "subject_cn": _first(cert.subject, NameOID.COMMON_NAME),
-        "sans": sans,
-        "issuer": issuer,
-        "issuer_org": _first(cert.issuer, NameOID.ORGANIZATION_NAME),
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": not_after.isoformat(),
-        "days_to_expiry": (not_after - moment).days,
-        "self_signed": cert.issuer == cert.subject,
-    }
-    product = interception_product(issuer)
-    if product:
-        facts["interception_product"] = product
-    return facts
+    return CertificateFacts(
+        subject=_name(cert.subject),
+        subject_cn=_first(cert.subject, NameOID.COMMON_NAME),
+        sans=tuple(sans),
+        issuer=issuer,
+        issuer_org=_first(cert.issuer, NameOID.ORGANIZATION_NAME),
+        not_before=cert.not_valid_before_utc.isoformat(),
+        not_after=not_after.isoformat(),
+        days_to_expiry=(not_after - moment).days,
+        self_signed=cert.issuer == cert.subject,
+        interception_product=interception_product(issuer),
+    ).to_facts()
 
 
 def classify_verification(error: ssl.SSLCertVerificationError) -> tuple[str, str]:
@@ -235,26 +233,28 @@ def connection_facts(channel: Channel) -> dict[str, Any]:
 
 def tls_verdict(phase: Phase) -> None:
     """Warn on an intercepting issuer, an old protocol version or a near expiry."""
-    if phase.status is not Status.PASS:
+    tls = phase.tls
+    if phase.status is not Status.PASS or tls is None:
         return
-    cert = phase.facts.get("certificate") or {}
-    version = str(phase.facts.get("version", ""))
-    issuer = cert.get("issuer", "?")
-    names = cert.get("sans") or [cert.get("subject_cn")]
-    base = f"{version} {phase.facts.get('cipher', '')}, certificate for {names[0]}"
-    phase.summary = f"{base}, issued by {issuer}, {cert.get('days_to_expiry')} days left"
-    if cert.get("interception_product"):
+    cert = tls.certificate or CertificateFacts()
+    version = tls.version or ""
+    issuer = cert.issuer if cert.issuer is not None else "?"
+    name = cert.sans[0] if cert.sans else cert.subject_cn
+    days = cert.days_to_expiry
+    base = f"{version} {tls.cipher or ''}, certificate for {name}"
+    phase.summary = f"{base}, issued by {issuer}, {days} days left"
+    if cert.interception_product:
         phase.status = Status.WARN
         phase.kind = "tls.interception"
         phase.summary = (
-            f"the certificate was issued by {issuer}: {cert['interception_product']} is "
+            f"the certificate was issued by {issuer}: {cert.interception_product} is "
             "intercepting TLS (trusted here, but it sees your passwords)"
         )
     elif version in ("TLSv1", "TLSv1.1", "SSLv3"):
         phase.status = Status.WARN
         phase.kind = "tls.old_version"
         phase.summary = f"{version} is obsolete; {base}"
-    elif isinstance(cert.get("days_to_expiry"), int) and cert["days_to_expiry"] < 14:
+    elif days is not None and days < 14:
         phase.status = Status.WARN
         phase.kind = "tls.cert_expiring"
-        phase.summary = f"the certificate expires in {cert['days_to_expiry']} days; {base}"
+        phase.summary = f"the certificate expires in {days} days; {base}"

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from probes.mail.channel import PhaseFailed
+from probes.mail.facts import TokenFacts, TokenProblem, reply_of
 from probes.mail.model import Credentials, Protocol
 from probes.oauth.endpoints import short_scope
 from probes.oauth.tokens import jwt_payload
@@ -74,33 +75,20 @@ class TokenClaims:
         """True when ``name`` is among the scopes (case-insensitive)."""
         return name.lower() in {scope.lower() for scope in self.scopes}
 
+    def facts(self) -> TokenFacts:
+        """The non-secret claims a phase keeps: audience, scopes, user, tenant, app, expiry."""
+        return TokenFacts(
+            audience=self.audience,
+            scopes=" ".join(self.scopes),
+            user=self.user,
+            tenant=self.tenant,
+            app_id=self.app_id,
+            expires=self.expires_at.isoformat() if self.expires_at is not None else None,
+        )
+
     def summary(self) -> dict[str, str]:
         """Non-secret facts for a probe phase: audience, scopes, user, tenant, app, expiry."""
-        facts: dict[str, str] = {}
-        if self.audience:
-            facts["audience"] = self.audience
-        facts["scopes"] = " ".join(self.scopes)
-        if self.user:
-            facts["user"] = self.user
-        if self.tenant:
-            facts["tenant"] = self.tenant
-        if self.app_id:
-            facts["app_id"] = self.app_id
-        if self.expires_at is not None:
-            facts["expires"] = self.expires_at.isoformat()
-        return facts
-
-
-@dataclass(frozen=True)
-class TokenProblem:
-    """One thing the claims show the server will not accept (``kind`` is stable)."""
-
-    kind: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        """A JSON-ready view."""
-        return {"kind": self.kind, "message": self.message}
+        return self.facts().to_facts()
 
 
 def read_claims(token: str) -> TokenClaims | None:
@@ -222,7 +210,7 @@ def _server_says_why(failure: PhaseFailed, protocol: Protocol) -> bool:
         return (
             failure.kind != "auth.rejected" or failure.code != 535 or failure.enhanced == "5.7.139"
         )
-    reply = str(failure.facts.get("reply", "")).upper()
+    reply = (reply_of(failure.facts) or "").upper()
     return (
         failure.kind != "imap.login_failed"
         or not reply.startswith("NO")

@@ -57,7 +57,7 @@ class ExplainScreen(ModalScreen[None]):
         from rich.console import Group
 
         from probes.diagnosis.explain import explain
-        from render.probe import diagnosis_block
+        from render.diagnosis import diagnosis_block
 
         text = self.query_one("#explain-input", TextArea).text
         result = self.query_one("#explain-result", Static)

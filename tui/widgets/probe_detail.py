@@ -2,13 +2,12 @@
 
 The pane shows the verdict and diagnosis, the fix commands to copy, the
 latency sparkline, then phases with timings, certificate facts, capabilities, the OAuth
-token's claims and the transcript with every secret masked (the engine already writes
-``****`` for AUTH lines; the workspace's redaction runs over every line again).
+token's claims (those lines come from :mod:`render.probe`, shared with the CLI) and the
+transcript with every secret masked (the engine already writes ``****`` for AUTH lines;
+the workspace's redaction runs over every line again).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -17,9 +16,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, OptionList, Sparkline, Static
 from textual.widgets.option_list import Option
 
-from probes.mail.model import Phase, PhaseName
+from probes.mail.model import PhaseName
 from probes.status import Status
-from render.probe import diagnosis_block, status_text
+from render.diagnosis import diagnosis_block
+from render.probe import capability_lines, certificate_lines, phase_line, token_lines
+from render.status import status_text
 from tui.screens.probes.board import ProbeRow
 from workspace.history import redact
 
@@ -60,77 +61,6 @@ def _heading(row: ProbeRow, spinner: str) -> Text:
         if not result.verified:
             heading.append("  UNVERIFIED", style="bold red")
     return heading
-
-
-def phase_line(phase: Phase) -> Text:
-    """One phase: status, name, time, summary and reply code."""
-    line = Text()
-    line.append_text(status_text(phase.status))
-    line.append(f" {phase.duration * 1000:7.1f} ms  ")
-    line.append(phase.title, style="bold")
-    if phase.summary:
-        line.append(f"  {phase.summary}")
-    if phase.code is not None:
-        line.append(f"  [{phase.code} {phase.enhanced or ''}]".rstrip(), style="cyan")
-    return line
-
-
-def certificate_lines(phase: Phase) -> list[Text]:
-    """The certificate and TLS facts of a TLS phase (empty when it saw no certificate)."""
-    facts: dict[str, Any] = phase.facts
-    cert = facts.get("certificate")
-    if not isinstance(cert, dict):
-        return []
-    names = ", ".join(cert.get("sans") or [str(cert.get("subject_cn", "?"))])
-    valid = f"{str(cert.get('not_before', '?'))[:10]} → {str(cert.get('not_after', '?'))[:10]}"
-    if cert.get("days_to_expiry") is not None:
-        valid += f" ({cert['days_to_expiry']} days left)"
-    verified = "yes" if facts.get("verified") else f"NO — {facts.get('verify_error', '')}"
-    rows = [
-        ("subject", str(cert.get("subject_cn") or cert.get("subject", "?"))),
-        ("names", names),
-        ("issuer", str(cert.get("issuer_org") or cert.get("issuer", "?"))),
-        ("valid", valid),
-        ("verified", verified),
-        ("tls", f"{facts.get('version', '?')} {facts.get('cipher', '')}".strip()),
-    ]
-    if cert.get("self_signed"):
-        rows.append(("note", "self-signed"))
-    if cert.get("interception_product"):
-        rows.append(("intercepted by", str(cert["interception_product"])))
-    lines = [Text(f"Certificate ({phase.title})", style="bold underline")]
-    lines += [Text(f"  {name:<9} {value}") for name, value in rows]
-    return lines
-
-
-def capability_lines(phases: list[Phase]) -> list[Text]:
-    """What the server offers, from its last capabilities answer."""
-    found = [p for p in phases if p.name is PhaseName.CAPABILITIES and p.facts]
-    if not found:
-        return []
-    facts = found[-1].facts
-    lines = [Text(f"Capabilities ({found[-1].title})", style="bold underline")]
-    keywords = facts.get("keywords") or []
-    lines.append(Text(f"  {' · '.join(str(k) for k in keywords) or '(none)'}"))
-    auth = facts.get("auth_mechanisms") or []
-    lines.append(Text(f"  login: {', '.join(auth) if auth else 'no AUTH mechanism offered'}"))
-    if facts.get("login_disabled"):
-        lines.append(Text("  LOGINDISABLED on this connection", style="yellow"))
-    return lines
-
-
-def token_lines(phases: list[Phase]) -> list[Text]:
-    """What an XOAUTH2 login's access token says of itself (claims, never the token)."""
-    found = [p for p in phases if p.name is PhaseName.AUTH and p.facts.get("token")]
-    if not found:
-        return []
-    facts = found[-1].facts
-    lines = [Text("OAuth token (its own claims)", style="bold underline")]
-    lines += [Text(f"  {name:<9} {value}") for name, value in facts["token"].items()]
-    for problem in facts.get("token_problems") or []:
-        text = problem.get("message", "") if isinstance(problem, dict) else str(problem)
-        lines.append(Text(f"  ! {text}", style="yellow"))
-    return lines
 
 
 def transcript_lines(row: ProbeRow) -> list[Text]:

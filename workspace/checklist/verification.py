@@ -20,7 +20,7 @@ from probes.dns.profiles import Profile
 from probes.dns.sts import HttpsOptions
 from probes.mail.model import ProbeResult, Protocol, Target
 from probes.mail.runner import EventSink, ProbeOptions, run_probes
-from probes.status import Status
+from probes.status import Status, worst
 from workspace.accounts.model import GOOGLE_PROVIDERS, Account, Side
 from workspace.accounts.targets import account_targets
 from workspace.auth.readiness import basic_auth_readiness, platform_of
@@ -78,11 +78,7 @@ def readiness_outcome(item_id: str, accounts: Sequence[Account]) -> CheckOutcome
 
 
 def _worst(statuses: Sequence[Status]) -> Status:
-    worst = Status.PASS
-    for status in statuses:
-        if status.rank > worst.rank:
-            worst = status
-    return worst
+    return worst(statuses, default=Status.PASS)
 
 
 def dns_verdict(spec: CheckSpec, audit: DnsAudit) -> tuple[Status, str]:

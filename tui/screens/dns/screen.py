@@ -21,7 +21,7 @@ from probes.dns.model import RecordCheck
 from probes.dns.profiles import Profile
 from probes.status import Status
 from render.dns import check_detail, short_title, verdict_text
-from render.probe import status_text
+from render.status import status_text
 from render.zone_lines import change_lines
 from tui.screens.base import MxScreen
 from tui.widgets.dns_propagation import PropagationView
