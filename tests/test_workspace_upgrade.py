@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from probes.mail.model import ProbeResult
+from probes.stored import StoredResultError
 from workspace.schema import SCHEMA_VERSION
 from workspace.session import Workspace
 from workspace.store import Store, StoreError
-from workspace.stored_result import RESULT_SCHEMA, StoredResultError, upgrade
+from workspace.stored_result import RESULT_SCHEMA, upgrade
 
 FIXTURE = Path(__file__).parent / "fixtures" / "workspace-v2.sqlite3"
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from probes.mail.model import ProbeResult
+from probes.stored import StoredResultError
 
 if TYPE_CHECKING:  # the DNS engine loads on first use (start-up stays light)
     from probes.dns.audit import DnsAudit
@@ -27,10 +28,6 @@ MAX_STORED_ITEMS = 1_000
 
 _UPGRADES: dict[tuple[str, int], Callable[[dict[str, Any]], dict[str, Any]]] = {}
 """``(kind, version) -> step`` turning a version's JSON view into the next version's."""
-
-
-class StoredResultError(ValueError):
-    """A stored result that this release cannot read (newer, unknown kind, malformed)."""
 
 
 def bounded(value: Any) -> Any:
@@ -80,6 +77,6 @@ def typed_result(kind: str, data: dict[str, Any]) -> ProbeResult | DnsAudit:
             from probes.dns.audit import DnsAudit
 
             return DnsAudit.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
+    except StoredResultError as exc:
         raise StoredResultError(f"stored {kind} result cannot be read: {exc}") from exc
     raise StoredResultError(f"unknown kind of stored result: {kind!r}")

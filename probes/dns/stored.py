@@ -12,11 +12,13 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
+from probes.stored import StoredResultError
+
 E = TypeVar("E", bound=enum.Enum)
 T = TypeVar("T")
 
 
-class StoredAuditError(ValueError):
+class StoredAuditError(StoredResultError):
     """A stored DNS audit (or a part of it) is not what ``to_dict`` writes."""
 
 

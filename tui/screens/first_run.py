@@ -12,7 +12,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from workspace.accounts.model import ADDRESS
+from workspace.accounts.address import is_mailbox_address
 from workspace.checklist.book import DOMAIN
 
 
@@ -94,7 +94,7 @@ class FirstRunScreen(ModalScreen[MigrationStart | None]):
         if not DOMAIN.match(self._value("domain")):
             found.append("the domain looks like example.com")
         for name, label in (("source-address", "source"), ("target-address", "target")):
-            if self._value(name) and not ADDRESS.match(self._value(name)):
+            if self._value(name) and not is_mailbox_address(self._value(name)):
                 found.append(f"the {label} mailbox is an address like user@example.com")
         return found
 

@@ -21,16 +21,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from probes.status import Status
+from render.dns import stored_dns_lines
+from render.probe import stored_probe_lines
+from render.status import status_text
 from tui.widgets.checklist_rows import local_time
 from tui.widgets.footer import Footer
 from workspace.history import RunRecord
-
-STATUS_STYLE = {
-    "pass": ("PASS", "bold green"),
-    "warn": ("WARN", "bold yellow"),
-    "fail": ("FAIL", "bold red"),
-    "skipped": ("SKIP", "dim"),
-}
 
 
 @dataclass(frozen=True)
@@ -42,123 +39,23 @@ class StoredRun:
     result: Mapping[str, Any]
 
 
-def status_word(status: object) -> Text:
-    """PASS / WARN / FAIL / SKIP, coloured."""
-    word, style = STATUS_STYLE.get(str(status), (str(status).upper(), ""))
-    return Text(word, style=style)
-
-
-def _line(*parts: tuple[str, str] | Text, indent: int = 0) -> Text:
-    line = Text(" " * indent)
-    for part in parts:
-        if isinstance(part, Text):
-            line.append_text(part)
-        else:
-            line.append(*part)
-    return line
-
-
-def probe_lines(result: Mapping[str, Any]) -> list[Text]:
-    """A stored probe result: target, phases, diagnosis with its fixes."""
-    target = result.get("target") or {}
-    user = target.get("username") or "no login"
-    where = (
-        f"{target.get('protocol', '?')} {target.get('host', '?')}:{target.get('port', '?')}"
-        f" ({target.get('security', '?')}), {user}"
-    )
-    lines = [_line(("Target: ", "bold"), (where, ""))]
-    used = result.get("security_used")
-    if used and used != target.get("security"):
-        lines.append(_line((f"the server speaks {used}", "yellow"), indent=2))
-    if result.get("verified") is False:
-        lines.append(_line(("certificate NOT verified", "bold red"), indent=2))
-    lines.append(Text("Phases", style="bold"))
-    for phase in result.get("phases") or []:
-        line = _line(status_word(phase.get("status")), indent=2)
-        line.append(f" {phase.get('label') or phase.get('name', '')}: ", style="bold")
-        line.append(str(phase.get("summary") or ""))
-        if phase.get("code") is not None:
-            code = f"{phase['code']} {phase.get('enhanced') or ''}".strip()
-            line.append(f"  [{code}]", style="cyan")
-        lines.append(line)
-    diagnoses = result.get("diagnoses") or []
-    if diagnoses:
-        lines.append(Text("Diagnosis", style="bold"))
-    for diagnosis in diagnoses:
-        style = STATUS_STYLE.get(str(diagnosis.get("severity")), ("", "bold"))[1]
-        lines.append(_line((f"▶ {diagnosis.get('title', '')}", style), indent=2))
-        lines.append(_line((str(diagnosis.get("cause", "")), ""), indent=4))
-        if diagnosis.get("evidence"):
-            lines.append(_line((f"evidence: {diagnosis['evidence']}", "dim"), indent=4))
-        for number, fix in enumerate(diagnosis.get("fixes") or [], 1):
-            shell = f" ({fix['shell']})" if fix.get("shell") else ""
-            lines.append(_line((f"{number}. {fix.get('text', '')}{shell}", ""), indent=4))
-            for command_line in str(fix.get("command") or "").splitlines():
-                lines.append(_line((command_line, "bold cyan"), indent=7))
-    return lines
-
-
-def _dns_check_full(check: Mapping[str, Any]) -> list[Text]:
-    line = _line(status_word(check.get("status")), indent=2)
-    line.append(f" {check.get('id', '')}", style="bold")
-    line.append(f" — {check.get('title', '')}")
-    if not check.get("required", True):
-        line.append(" (optional)", style="dim")
-    lines = [line]
-    for found in check.get("found") or []:
-        lines.append(_line(("found:    ", "dim"), (str(found), ""), indent=6))
-    if check.get("expected"):
-        lines.append(_line(("expected: ", "dim"), (str(check["expected"]), ""), indent=6))
-    for message in check.get("messages") or []:
-        lines.append(_line((f"• {message}", ""), indent=6))
-    return lines
-
-
-def dns_lines(result: Mapping[str, Any], record: str | None = None) -> list[Text]:
-    """A stored DNS audit: the record the item is about in full, then the other checks."""
-    lines = [
-        _line(
-            ("Domain: ", "bold"),
-            (f"{result.get('domain', '?')} — profile {result.get('profile', '?')}, ", ""),
-            (f"resolver {result.get('resolver', '?')}", "dim"),
-        )
-    ]
-    checks = list(result.get("checks") or [])
-
-    def mine(check: Mapping[str, Any]) -> bool:
-        cid = str(check.get("id", ""))
-        return record is not None and (cid == record or cid.startswith(record + ":"))
-
-    focused = [c for c in checks if mine(c)] if record else checks
-    others = [c for c in checks if not mine(c)] if record else []
-    lines.append(Text("Checks", style="bold"))
-    for check in focused:
-        lines.extend(_dns_check_full(check))
-    if others:
-        lines.append(Text("Other checks of the same audit", style="bold"))
-    for check in others:
-        line = _line(status_word(check.get("status")), indent=2)
-        line.append(f" {check.get('id', '')}", style="bold")
-        messages = check.get("messages") or []
-        if check.get("status") != "pass" and messages:
-            line.append(f" — {messages[0]}")
-        lines.append(line)
-    return lines
-
-
 def run_renderable(run: StoredRun, record: str | None = None) -> RenderableType:
     """One stored run: heading, then the probe or DNS view of its JSON."""
     rec = run.record
     heading = Text(f"{run.role}: ", style="bold reverse")
     heading.append(" ")
-    heading.append_text(status_word(rec.status))
+    heading.append_text(status_text(Status(rec.status)))
     heading.append(f"  run #{rec.id} {rec.kind} — {rec.subject}", style="bold")
     meta = Text(
         f"{local_time(rec.started_at)} · {rec.duration_ms:.0f} ms"
         + (f" · account {rec.account_name}" if rec.account_name else ""),
         style="dim",
     )
-    body = probe_lines(run.result) if rec.kind == "probe" else dns_lines(run.result, record)
+    body = (
+        stored_probe_lines(run.result)
+        if rec.kind == "probe"
+        else stored_dns_lines(run.result, record)
+    )
     return Group(heading, meta, Text(rec.summary), *body, Text(""))
 
 
