@@ -45,7 +45,7 @@ class ProbesScreen(MxScreen):
 
     TITLE = "Probes"
     CSS_PATH = "probes.tcss"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]  # type: ignore[misc]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run", id="probes.run"),
         Binding("x", "cancel", "Cancel", id="probes.cancel"),
