@@ -80,7 +80,10 @@ def test_queued_phase_batches_merge_in_order() -> None:
     first = ProbeJob.PhasesAdvanced(job, [(plan, PhaseStarted(target, PhaseName.CONNECT))])
     second = ProbeJob.PhasesAdvanced(job, [(plan, PhaseStarted(target, PhaseName.GREETING))])
     assert first.can_replace(second)
-    assert [event.name for _, event in second.events] == [PhaseName.CONNECT, PhaseName.GREETING]
+    assert [event for _, event in second.events] == [
+        PhaseStarted(target, PhaseName.CONNECT),
+        PhaseStarted(target, PhaseName.GREETING),
+    ]
     other: Any = ProbeJob.__new__(ProbeJob)
     assert not second.can_replace(ProbeJob.PhasesAdvanced(other, []))
     assert not second.can_replace(ProbeJob.RunBegan(job, [], replaced=True))
