@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static, TextArea
@@ -18,7 +18,7 @@ class ExplainScreen(ModalScreen[None]):
     """A modal: paste error text, read the diagnosis, copy a fix command."""
 
     CSS_PATH = "explain.tcss"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "explain", "Explain", id="explain.run", priority=True),
         Binding("escape", "dismiss", "Close", id="explain.close"),
     ]

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
@@ -32,7 +32,7 @@ class FirstRunScreen(ModalScreen[MigrationStart | None]):
     """Offered when the workspace is empty: start a Gmail -> Microsoft 365 migration."""
 
     CSS_PATH = "first_run.tcss"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "skip", "Not now", id="first_run.skip"),
     ]
 

@@ -43,6 +43,29 @@ class CommandList(ScrollView, can_focus=True):
         Binding("enter", "choose", "Copy the command", show=False, id="checklist.command_copy"),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"command-list--highlighted"}
+    DEFAULT_CSS = """
+    CommandList {
+        height: auto;
+        max-height: 12;
+        overflow-y: auto;
+        scrollbar-size-vertical: 0;  /* "2/5" under the box says where you are */
+        padding: 0 1;
+        border: tall $border-blurred;
+        background: $surface;
+    }
+    CommandList:focus {
+        border: tall $border;
+        background-tint: $foreground 5%;
+    }
+    CommandList > .command-list--highlighted {
+        background: $block-cursor-blurred-background;
+    }
+    CommandList:focus > .command-list--highlighted {
+        color: $block-cursor-foreground;
+        background: $block-cursor-background;
+        text-style: $block-cursor-text-style;
+    }
+    """
 
     highlighted: reactive[int] = reactive(0)
 

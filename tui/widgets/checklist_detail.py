@@ -98,6 +98,12 @@ def log_renderable(events: Sequence[ChecklistEvent]) -> RenderableType:
 class ItemDetail(VerticalScroll):
     """The highlighted item in full; enter on a command copies it."""
 
+    DEFAULT_CSS = """
+    ItemDetail > #checklist-detail-log {
+        margin-bottom: 1;
+    }
+    """
+
     def __init__(self, view: ItemView | None = None, id: str | None = None) -> None:
         super().__init__(id=id)
         self.commands: list[str] = []

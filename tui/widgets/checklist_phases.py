@@ -63,6 +63,43 @@ class PhaseList(ScrollView, can_focus=True):
         "phase-list--bar-complete",
         "phase-list--bar-rest",
     }
+    DEFAULT_CSS = """
+    PhaseList {
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    PhaseList > .phase-list--heading {
+        background: $panel;
+    }
+    PhaseList > .phase-list--row {
+        background: $surface;
+    }
+    PhaseList:focus > .phase-list--row {
+        background-tint: $foreground 5%;
+    }
+    PhaseList > .phase-list--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    PhaseList:focus > .phase-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    PhaseList > .phase-list--hover {
+        background: $block-hover-background;
+    }
+    PhaseList > .phase-list--bar {
+        color: $primary;
+    }
+    PhaseList > .phase-list--bar-complete {
+        color: $success;
+    }
+    PhaseList > .phase-list--bar-rest {
+        color: $surface;
+    }
+    """
 
     @dataclass
     class ItemHighlighted(Message):

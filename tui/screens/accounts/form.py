@@ -10,8 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from tui.screens.accounts.draft import (
     SIDE_PROVIDER,
@@ -20,10 +19,10 @@ from tui.screens.accounts.draft import (
     preset_hint,
     security_of_port,
 )
+from tui.screens.accounts.form_fields import FIELDS, REQUIRED, form_fields, status_message
 from tui.screens.base import ReportsJobErrors
 from workspace.accounts.book import AccountConflict, AccountNotFound
 from workspace.accounts.model import (
-    PROVIDERS,
     Account,
     AccountError,
     AccountRole,
@@ -37,53 +36,6 @@ from workspace.store import StoreError
 
 if TYPE_CHECKING:
     from workspace.session import Workspace
-
-SECURITIES = [("tls", "tls"), ("starttls", "starttls"), ("none", "none")]
-# Error keys (as AccountError names them) and the words the status line uses for them.
-FIELDS = {
-    "name": "name",
-    "address": "address",
-    "provider": "provider",
-    "roles": "roles",
-    "username": "username",
-    "password": "password",
-    "notes": "notes",
-    **{
-        f"{p}-{part}": f"{p.upper()} {part}"
-        for p in ("imap", "smtp")
-        for part in ("host", "port", "security")
-    },
-}
-REQUIRED = ("name", "address")
-
-
-def _field(label: str, widget: Widget, *keys: str) -> Vertical:
-    """A label and its input on one line, each key's message under them."""
-    return Vertical(
-        Horizontal(Label(label, classes="form-label"), widget, classes="form-field"),
-        *(Static("", id=f"form-error-{key}", classes="form-error", markup=False) for key in keys),
-        classes="form-cell",
-    )
-
-
-def _endpoint_row(protocol: str) -> Vertical:
-    row = Horizontal(
-        Label(protocol.upper(), classes="form-label"),
-        Input(id=f"form-{protocol}-host", compact=True, classes="form-host"),
-        Label("port", classes="form-port-label"),
-        Input(id=f"form-{protocol}-port", compact=True, classes="form-port", max_length=5),
-        Select(
-            SECURITIES,
-            allow_blank=False,
-            compact=True,
-            id=f"form-{protocol}-security",
-            classes="form-security",
-        ),
-        classes="form-field",
-    )
-    keys = (f"{protocol}-host", f"{protocol}-port", f"{protocol}-security")
-    errors = (Static("", id=f"form-error-{k}", classes="form-error", markup=False) for k in keys)
-    return Vertical(row, *errors, classes="form-cell form-wide")
 
 
 class AccountFormScreen(ReportsJobErrors, ModalScreen[str | None]):
@@ -127,85 +79,7 @@ class AccountFormScreen(ReportsJobErrors, ModalScreen[str | None]):
             password_hint = "no usable OS keyring"
         with Vertical(id="form-dialog"):
             yield Static(title, id="form-title", markup=False)
-            with VerticalScroll(id="form-body"):
-                with Horizontal(classes="form-row"):
-                    yield _field("Name", Input(draft.name, id="form-name", compact=True), "name")
-                    yield _field(
-                        "Address",
-                        Input(
-                            draft.address,
-                            id="form-address",
-                            compact=True,
-                            placeholder="user@example.com",
-                        ),
-                        "address",
-                    )
-                with Horizontal(classes="form-row"):
-                    sides = [(s.value, s) for s in Side]
-                    yield _field(
-                        "Side",
-                        Select(
-                            sides, value=draft.side, allow_blank=False, compact=True, id="form-side"
-                        ),
-                    )
-                    providers = [(p, p) for p in PROVIDERS]
-                    yield _field(
-                        "Provider",
-                        Select(
-                            providers,
-                            value=draft.provider,
-                            allow_blank=False,
-                            compact=True,
-                            id="form-provider",
-                        ),
-                        "provider",
-                    )
-                with Vertical(classes="form-cell form-wide"):
-                    with Horizontal(classes="form-field", id="form-roles"):
-                        yield Label("Roles", classes="form-label")
-                        for role in AccountRole:
-                            yield Checkbox(
-                                role.value,
-                                role in draft.roles,
-                                compact=True,
-                                id=f"form-role-{role.value}",
-                            )
-                    yield Static("", id="form-error-roles", classes="form-error", markup=False)
-                with Horizontal(classes="form-row"):
-                    yield _field(
-                        "Username",
-                        Input(
-                            draft.username,
-                            id="form-username",
-                            compact=True,
-                            placeholder="(the address)",
-                        ),
-                        "username",
-                    )
-                    auths = [(a.value, a) for a in AuthKind]
-                    yield _field(
-                        "Auth",
-                        Select(
-                            auths, value=draft.auth, allow_blank=False, compact=True, id="form-auth"
-                        ),
-                    )
-                with Horizontal(classes="form-row"):
-                    yield _field(
-                        "Password",
-                        Input(
-                            id="form-password",
-                            password=True,
-                            compact=True,
-                            placeholder=password_hint,
-                        ),
-                    )
-                    yield _field(
-                        "Notes", Input(draft.notes, id="form-notes", compact=True), "notes"
-                    )
-                # Full width: when the keyring cannot store it, the advice takes some lines.
-                yield Static("", id="form-error-password", classes="form-error", markup=False)
-                yield _endpoint_row("imap")
-                yield _endpoint_row("smtp")
+            yield VerticalScroll(*form_fields(draft, password_hint), id="form-body")
             yield Static("", id="form-status", markup=False)
             with Horizontal(id="form-buttons"):
                 yield Button("Save", variant="primary", id="form-save", compact=True)
@@ -285,22 +159,8 @@ class AccountFormScreen(ReportsJobErrors, ModalScreen[str | None]):
             self._say(f"form-error-{key}", text)
         status = self.query_one("#form-status", Static)
         status.set_class(bool(problems), "-invalid")
-        if problems:
-            names = [FIELDS.get(k, k) for k in FIELDS if k in problems]
-            self._say("form-status", "Not ready to save: check " + ", ".join(names))
-        elif self.editing:
-            replaces = "; the new password replaces the one in the OS keyring"
-            self._say(
-                "form-status",
-                "Save (ctrl+s) stores the changes" + (replaces if self._secret() else ""),
-            )
-        else:
-            secret = (
-                "the password goes to the OS keyring only"
-                if self._secret()
-                else "no password stored (add it later with p)"
-            )
-            self._say("form-status", f"Save (ctrl+s) creates the account; {secret}")
+        message = status_message(problems, editing=self.editing, secret=bool(self._secret()))
+        self._say("form-status", message)
         self.query_one("#form-save", Button).disabled = bool(problems) or self.saving
         return account is not None and not problems
 

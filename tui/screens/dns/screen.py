@@ -1,4 +1,8 @@
-"""The DNS screen: audit a domain's records for a migration phase, see what to write, watch it."""
+"""The DNS screen: audit a domain's records for a migration phase, see what to write, watch it.
+
+Watch mode is a :class:`~tui.widgets.watch.WatchController`: the next audit is
+armed when the previous one ends, and the summary line counts down to it.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
@@ -26,6 +30,7 @@ from render.zone_lines import change_lines
 from tui.screens.base import MxScreen
 from tui.widgets.dns_propagation import PropagationView
 from tui.widgets.footer import Footer
+from tui.widgets.watch import WatchController
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,24 @@ class DnsScreen(MxScreen):
         self.audit: DnsAudit | None = None
         self.request: AuditRequest | None = None
         self.tenant: str | None = None
-        self.watching = False
-        self.watch_interval = self.WATCH_SECONDS
-        self._watch_timer: Timer | None = None
+        self.watcher = WatchController(self.WATCH_SECONDS, id="dns-watch")
         self._worker: Worker[DnsAudit | None] | None = None
         self._verdicts: dict[tuple[str, Profile], dict[str, Status]] = {}
+        self._note: Text | None = None
+
+    @property
+    def watching(self) -> bool:
+        """True in watch mode."""
+        return self.watcher.active
+
+    @property
+    def watch_interval(self) -> float:
+        """Seconds between the end of an audit and the next, in watch mode."""
+        return self.watcher.interval
+
+    @watch_interval.setter
+    def watch_interval(self, seconds: float) -> None:
+        self.watcher.interval = seconds
 
     @property
     def authoritative_port(self) -> int | None:
@@ -93,6 +111,7 @@ class DnsScreen(MxScreen):
             yield Static("", id="dns-detail-body")
         yield PropagationView(id="dns-propagation")
         yield Footer()
+        yield self.watcher
 
     def on_mount(self) -> None:
         """Columns; the newest checklist's domain and tenant, audited at once."""
@@ -131,7 +150,8 @@ class DnsScreen(MxScreen):
         if request is not None:
             self.start_audit(request)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#dns-domain")
+    def _domain_submitted(self, event: Input.Submitted) -> None:
         """Enter in the domain field runs the audit; the checks table takes the focus."""
         event.stop()
         self.query_one("#dns-checks", DataTable).focus()
@@ -168,8 +188,7 @@ class DnsScreen(MxScreen):
         finally:
             if not cancelled:
                 self.query_one("#dns-detail").loading = False
-                if self.watching:
-                    self._arm_watch()
+                self.watcher.round_ended()
 
     async def _ask(self, request: AuditRequest) -> DnsAudit | None:
         """The audit itself, through the session's DNS settings."""
@@ -246,7 +265,12 @@ class DnsScreen(MxScreen):
 
     def _summary(self, text: Text | None = None) -> None:
         """The line under the form: the verdict of the audit shown, or ``text``."""
-        line = text
+        self._note = text
+        self._draw_summary()
+
+    def _draw_summary(self) -> None:
+        """The summary line again (watch mode's countdown moves it once a second)."""
+        line = self._note
         if line is None and self.audit is not None:
             audit = self.audit
             line = Text(f"{audit.domain} for {audit.profile.value}: ")
@@ -256,7 +280,8 @@ class DnsScreen(MxScreen):
             line.append(f" · via {audit.resolver}", style="dim")
         line = line or Text("")
         if self.watching:
-            line = Text(f"watching ({self.watch_interval:g} s) · ", style="bold") + line
+            watch = f"watching every {self.watch_interval:g} s, {self.watcher.countdown()} · "
+            line = Text(watch, style="bold") + line
         self.query_one("#dns-summary", Static).update(line)
 
     def _highlighted(self) -> RecordCheck | None:
@@ -271,10 +296,10 @@ class DnsScreen(MxScreen):
         body = self.query_one("#dns-detail-body", Static)
         body.update(check_detail(check) if check is not None else "")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(DataTable.RowHighlighted, "#dns-checks")
+    def _check_highlighted(self) -> None:
         """The detail follows the highlighted check."""
-        if event.data_table.id == "dns-checks":
-            self._show_detail()
+        self._show_detail()
 
     # actions -------------------------------------------------------------------
 
@@ -295,13 +320,11 @@ class DnsScreen(MxScreen):
 
     def action_watch(self) -> None:
         """Watch mode on or off: audit again every ``watch_interval`` seconds."""
-        self.watching = not self.watching
-        if not self.watching:
-            if self._watch_timer is not None:
-                self._watch_timer.stop()
-                self._watch_timer = None
+        if self.watching:
+            self.watcher.stop()
             self._summary(None if self.audit else Text("Watch mode off."))
             return
+        self.watcher.start()
         if self._worker is not None and not self._worker.is_finished:
             self._summary(Text("Checking…"))  # the running audit arms the next one
         elif self.request is not None:
@@ -309,20 +332,22 @@ class DnsScreen(MxScreen):
         else:
             self.action_check()
             if self.request is None:
-                self.watching = False
+                self.watcher.stop()
                 return
         self.notify(f"Checking again every {self.watch_interval:g} s (w stops).", title="Watch")
 
-    def _arm_watch(self) -> None:
-        if self._watch_timer is not None:
-            self._watch_timer.stop()
-        self._watch_timer = self.set_timer(self.watch_interval, self._watch_tick)
-
-    def _watch_tick(self) -> None:
-        self._watch_timer = None
+    @on(WatchController.Elapsed, "#dns-watch")
+    def _watch_round(self) -> None:
+        """The next audit of the same request, unless one is running."""
         running = self._worker is not None and not self._worker.is_finished
         if self.watching and self.request is not None and not running:
             self.start_audit(self.request)
+
+    @on(WatchController.Changed, "#dns-watch")
+    def _watch_changed(self) -> None:
+        """The summary line shows watch mode and its countdown."""
+        if self.is_mounted:
+            self._draw_summary()
 
     def action_propagation(self) -> None:
         """Show or hide how each authoritative server answers."""

@@ -1,51 +1,39 @@
 """Probes: run SMTP/IMAP probes for accounts or a preset, live, and watch them until fixed.
 
-Probes run in a worker (group ``probes``); the engine's events update the
-table phase by phase. Watch mode re-runs the failing probes every N seconds:
-one-shot workers re-armed with ``set_timer`` when the previous round ends, so
-rounds never overlap. A verdict that changes is announced (toast and bell).
+Probes run in a worker (group ``probes``, see :mod:`tui.screens.probes.job`);
+the engine's events reach the screen as messages and update the table phase by
+phase. Watch mode (a :class:`~tui.widgets.watch.WatchController`) re-runs the
+failing probes every N seconds: one-shot workers, the next armed when the
+previous round ends, so rounds never overlap. A verdict that changes is
+announced (toast and bell).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import ClassVar
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.validation import Number
-from textual.widgets import (
-    DataTable,
-    Header,
-    Input,
-    Label,
-    OptionList,
-    Select,
-    SelectionList,
-)
+from textual.widgets import DataTable, Header, Input, Label, OptionList, Select, SelectionList
 from textual.worker import Worker, WorkerState
 
-from probes.mail.matrix import run_matrix
-from probes.mail.model import ProbeEvent, ProbeFinished
+from probes.mail.model import ProbeFinished
 from probes.mail.presets import PRESETS
-from probes.mail.runner import run_probes
-from probes.status import Status
 from tui.screens.base import MxScreen
-from tui.screens.probes.board import ProbeBoard, ProbeRow, RowSpec, RunPlan, VerdictChange
-from tui.screens.probes.plan import (
-    PresetChoice,
-    account_specs,
-    preset_choice,
-    preset_specs,
-    record_result,
-    refreshed_spec,
-)
+from tui.screens.probes.board import ProbeBoard, ProbeRow, VerdictChange
+from tui.screens.probes.job import ProbeJob
+from tui.screens.probes.plan import PresetChoice, preset_choice
+from tui.screens.probes.status_line import status_line, verdict_notice
+from tui.screens.probes.table import ProbeTable
 from tui.widgets.footer import Footer
-from tui.widgets.probe_detail import ProbeDetail, row_cells
+from tui.widgets.probe_detail import ProbeDetail
+from tui.widgets.watch import WatchController
 
 GROUP = "probes"
 DEFAULT_INTERVAL = 30.0
@@ -57,8 +45,8 @@ class ProbesScreen(MxScreen):
 
     TITLE = "Probes"
     CSS_PATH = "probes.tcss"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]  # type: ignore[misc]
-    BINDINGS: ClassVar[list[Binding]] = [
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # noqa: RUF012
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run", id="probes.run"),
         Binding("x", "cancel", "Cancel", id="probes.cancel"),
         Binding("c", "copy", "Copy fix", id="probes.copy"),
@@ -69,13 +57,26 @@ class ProbesScreen(MxScreen):
     def __init__(self) -> None:
         super().__init__()
         self.board = ProbeBoard()
-        self.watching = False
-        self.watch_interval = DEFAULT_INTERVAL
+        self.job = ProbeJob(self, self.board)
+        self.watcher = WatchController(DEFAULT_INTERVAL, minimum=MIN_INTERVAL, id="probes-watch")
         self.highlighted: str | None = None
         self.copy_index = 0
         self._frame = 0
-        self._watch_timer: Timer | None = None
         self._spinner: Timer | None = None
+
+    @property
+    def watching(self) -> bool:
+        """True in watch mode."""
+        return self.watcher.active
+
+    @property
+    def watch_interval(self) -> float:
+        """Seconds between the end of a watch round and the next."""
+        return self.watcher.interval
+
+    @watch_interval.setter
+    def watch_interval(self, seconds: float) -> None:
+        self.watcher.interval = seconds
 
     def compose(self) -> ComposeResult:
         """Selection (accounts, preset + host, interval), the probe table, the detail pane."""
@@ -97,17 +98,13 @@ class ProbesScreen(MxScreen):
                     yield Label(" s", classes="probes-caption")
         yield Label("", id="probes-status")
         with Container(id="probes-results"):
-            yield DataTable(id="probes-table", cursor_type="row")
+            yield ProbeTable(id="probes-table", cursor_type="row")
             yield ProbeDetail(id="probes-detail")
         yield Footer()
+        yield self.watcher
 
     def on_mount(self) -> None:
-        """Columns, the account list, a paused spinner."""
-        table = self.query_one("#probes-table", DataTable)
-        table.add_column("Probe", key="probe")
-        table.add_column("Phase", key="phase", width=18)
-        table.add_column("Status", key="status", width=9)
-        table.add_column("Time", key="time", width=8)
+        """Titles, the account list, a paused spinner."""
         self.query_one("#probes-accounts").border_title = "Accounts (space)"
         self.query_one("#probes-detail", ProbeDetail).border_title = "Detail"
         self._spinner = self.set_interval(0.1, self._spin, pause=True, name="probes-spinner")
@@ -161,50 +158,53 @@ class ProbesScreen(MxScreen):
                 severity="warning",
             )
             return
-        self.run_job(lambda: self._run_selection(names, choice), name="probes: run", group=GROUP)
+        self.run_job(lambda: self.job.run_selection(names, choice), name="probes: run", group=GROUP)
         self._show_status()
 
-    async def _run_selection(self, names: list[str], choice: PresetChoice | None) -> None:
-        specs, no_secret = await account_specs(self.workspace, names)
-        if no_secret:
-            self.notify(
-                f"{'; '.join(no_secret)}: probing without logging in.",
-                severity="warning",
-                markup=False,
-            )
-        extra = preset_specs(choice) if choice else []
-        self.board.begin([*specs, *extra])
-        self._rebuild_table()
-        jobs = []
-        if specs:
-            jobs.append(self._probe(RunPlan.of(specs)))
-        if choice is not None:
-            jobs.append(self._matrix(choice, RunPlan.of(extra)))
-        await asyncio.gather(*jobs)
+    # What the job reports -------------------------------------------------------------
 
-    async def _probe(self, plan: RunPlan) -> None:
-        options = self.settings.probe_options()
-        await run_probes(plan.targets, options, lambda event: self._on_event(plan, event))
+    @on(ProbeJob.RunBegan)
+    def _run_began(self, message: ProbeJob.RunBegan) -> None:
+        """New rows: the whole table again, or a watch round's rows redrawn."""
+        if message.replaced:
+            self._rebuild_table()
+            return
+        for key in message.keys:
+            row = self.board.get(key)
+            if row is not None:
+                self._draw_row(row)
 
-    async def _matrix(self, choice: PresetChoice, plan: RunPlan) -> None:
-        options = self.settings.probe_options()
-        matrix = await run_matrix(
-            choice.preset, None, options, lambda event: self._on_event(plan, event)
-        )
-        for keys in plan.rows.values():
+    @on(ProbeJob.PhasesAdvanced)
+    def _phases_advanced(self, message: ProbeJob.PhasesAdvanced) -> None:
+        """Phases moved on: apply them, then draw each changed row once."""
+        changed: dict[str, ProbeRow] = {}
+        for plan, event in message.events:
+            rows, _ = self.board.apply(plan, event)
+            changed.update((row.key, row) for row in rows)
+        self._rows_changed(list(changed.values()))
+
+    @on(ProbeJob.ProbeEnded)
+    def _probe_ended(self, message: ProbeJob.ProbeEnded) -> None:
+        """A probe finished: its rows show the verdict; a changed verdict is announced."""
+        rows, changes = self.board.apply(message.plan, ProbeFinished(message.result))
+        if self._rows_changed(rows):
+            for change in changes:
+                self._announce(change)
+
+    @on(ProbeJob.PresetConcluded)
+    def _preset_concluded(self, message: ProbeJob.PresetConcluded) -> None:
+        """The preset's conclusions go with each of its rows."""
+        for keys in message.plan.rows.values():
             for key in keys:
                 row = self.board.get(key)
                 if row is not None:
-                    row.conclusions = list(matrix.conclusions)
+                    row.conclusions = list(message.conclusions)
         self._show_detail()
 
-    def _on_event(self, plan: RunPlan, event: ProbeEvent) -> None:
-        """The probes' sink (on the event loop): update the board, the rows, the history."""
-        rows, changes = self.board.apply(plan, event)
-        if isinstance(event, ProbeFinished) and not event.result.cancelled:
-            self._record(event, rows)
+    def _rows_changed(self, rows: list[ProbeRow]) -> bool:
+        """Redraw ``rows`` (and the detail if it shows one); False while torn down."""
         if not self.is_mounted:
-            return
+            return False
         try:
             for row in rows:
                 self._draw_row(row)
@@ -213,36 +213,19 @@ class ProbesScreen(MxScreen):
             if self._spinner is not None and self.board.running:
                 self._spinner.resume()
         except NoMatches:  # the screen is being torn down
-            return
-        for change in changes:
-            self._announce(change)
-
-    def _record(self, event: ProbeFinished, rows: list[ProbeRow]) -> None:
-        try:
-            record_result(self.workspace, event.result, rows)
-        except Exception as exc:  # the run goes on; the evidence is what is lost
-            self.notify(
-                f"Could not store the result: {exc.__class__.__name__}",
-                title="History",
-                severity="warning",
-            )
+            return False
+        return True
 
     def _announce(self, change: VerdictChange) -> None:
-        word = {Status.PASS: "passes now", Status.FAIL: "fails now", Status.WARN: "warns now"}
-        self.notify(
-            f"{change.title}: {change.before.value.upper()} → {change.after.value.upper()}",
-            title=f"Verdict changed: {word.get(change.after, change.after.value)}",
-            severity="information" if change.after is Status.PASS else "warning",
-            timeout=15,
-            markup=False,
-        )
+        message, title, severity = verdict_notice(change)
+        self.notify(message, title=title, severity=severity, timeout=15, markup=False)
         self.app.bell()
 
     def action_cancel(self) -> None:
         """Cancel the running probes (and stop watching)."""
         cancelled = self.app.workers.cancel_group(self, GROUP)
         was_watching = self.watching
-        self._stop_watch()
+        self.watcher.stop()
         if cancelled or was_watching:
             self.notify("Probes cancelled" + ("; watch mode off" if was_watching else ""))
         else:
@@ -255,9 +238,9 @@ class ProbesScreen(MxScreen):
         if event.worker.group != GROUP or event.state not in finished:
             return
         if self.watching and event.state is WorkerState.SUCCESS:
-            self._arm_watch()
+            self._watch_round_ended()
         elif self.watching:
-            self._stop_watch()
+            self.watcher.stop()
         reason = {WorkerState.CANCELLED: "cancelled", WorkerState.ERROR: "error"}
         stopped = self.board.stop_all(reason.get(event.state, "stopped"))
         if not self.is_mounted:
@@ -275,7 +258,7 @@ class ProbesScreen(MxScreen):
     def action_watch(self) -> None:
         """Turn watch mode on or off: re-run the failing probes every N seconds."""
         if self.watching:
-            self._stop_watch()
+            self.watcher.stop()
             self.notify("Watch mode off")
         elif not self.board.failing and not self._busy():
             self.notify(
@@ -283,81 +266,63 @@ class ProbesScreen(MxScreen):
                 severity="warning",
             )
         else:
-            self.watching = True
+            self.watcher.start()
             self.notify(f"Re-running the failing probes every {self.watch_interval:g} s")
             if not self._busy():
-                self._arm_watch()
+                self._watch_round_ended()
         self._show_status()
 
-    def _arm_watch(self) -> None:
-        if self._watch_timer is not None:
-            self._watch_timer.stop()
+    def _watch_round_ended(self) -> None:
+        """Arm the next round, or end watch mode when nothing fails any more."""
         if not self.board.failing:
-            self._stop_watch()
+            self.watcher.stop()
             self.notify("Every watched probe passes now.", title="Watch mode ended")
             return
-        self._watch_timer = self.set_timer(
-            self.watch_interval, self._watch_round, name="probes-watch"
-        )
+        self.watcher.round_ended()
 
-    def _stop_watch(self) -> None:
-        self.watching = False
-        if self._watch_timer is not None:
-            self._watch_timer.stop()
-            self._watch_timer = None
-
+    @on(WatchController.Elapsed, "#probes-watch")
     def _watch_round(self) -> None:
-        self._watch_timer = None
+        """The next watch round: the failing probes again."""
         if not self.watching or self._busy():
             return  # the running round re-arms the watch when it ends
         failing = self.board.failing
-        self.run_job(lambda: self._rerun(failing), name="probes: watch", group=GROUP)
+        self.run_job(lambda: self.job.rerun(failing), name="probes: watch", group=GROUP)
         self._show_status()
 
-    async def _rerun(self, rows: list[ProbeRow]) -> None:
-        specs: list[RowSpec] = [await refreshed_spec(self.workspace, row) for row in rows]
-        plan = self.board.begin(specs, keep_others=True)
-        for row in rows:
-            self._draw_row(row)
-        await self._probe(plan)
+    @on(WatchController.Changed, "#probes-watch")
+    def _watch_changed(self) -> None:
+        """The status line shows watch mode and its countdown."""
+        if self.is_mounted:
+            self._show_status()
 
     def action_interval(self) -> None:
         """Focus the watch interval."""
         self.query_one("#probes-interval", Input).focus()
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    @on(Input.Changed, "#probes-interval")
+    def _interval_changed(self, event: Input.Changed) -> None:
         """A valid interval applies from the next round on."""
         valid = event.validation_result is not None and event.validation_result.is_valid
-        if event.input.id == "probes-interval" and valid:
+        if valid:
             self.watch_interval = max(MIN_INTERVAL, float(event.value))
             self._show_status()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#probes-host")
+    def _host_submitted(self) -> None:
         """Enter in the host field runs."""
-        if event.input.id == "probes-host":
-            self.action_run()
+        self.action_run()
 
     # Drawing -------------------------------------------------------------------------------
 
     def _rebuild_table(self) -> None:
-        table = self.query_one("#probes-table", DataTable)
-        table.clear()
-        for row in self.board.rows.values():
-            table.add_row(*row_cells(row, self._frame), key=row.key)
         if self.highlighted not in self.board.rows and self.board.rows:
             self.highlighted = next(iter(self.board.rows))
-        if self.highlighted is not None and table.row_count:
-            table.move_cursor(row=table.get_row_index(self.highlighted))
+        table = self.query_one("#probes-table", ProbeTable)
+        table.show_rows(self.board.rows.values(), self._frame, self.highlighted)
         self._show_detail()
 
     def _draw_row(self, row: ProbeRow) -> None:
-        table = self.query_one("#probes-table", DataTable)
-        if row.key not in table.rows:
-            return
-        for column, value in zip(
-            ("probe", "phase", "status", "time"), row_cells(row, self._frame), strict=True
-        ):
-            table.update_cell(row.key, column, value)
+        self.query_one("#probes-table", ProbeTable).draw(row, self._frame)
 
     def _spin(self) -> None:
         self._frame += 1
@@ -369,7 +334,8 @@ class ProbesScreen(MxScreen):
         if not running and self._spinner is not None:
             self._spinner.pause()
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(DataTable.RowHighlighted, "#probes-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Show the highlighted probe in the detail pane."""
         key = event.row_key.value
         if key != self.highlighted:
@@ -383,20 +349,13 @@ class ProbesScreen(MxScreen):
         detail.show(self.board.get(self.highlighted), self._frame, fixes)
 
     def _show_status(self) -> None:
-        if self.watching:
-            text = (
-                f"Watching {len(self.board.failing)} failing probe(s) every "
-                f"{self.watch_interval:g} s — w stops, x cancels"
-            )
-        elif self._busy():
-            text = "Probing… x cancels"
-        elif self.board.rows:
-            failing = len(self.board.failing)
-            text = f"{len(self.board)} probe(s), {failing} failing — w watches until fixed"
-        elif self.query_one("#probes-accounts", SelectionList).option_count:
-            text = "Check accounts (space) or pick a preset and a host, then r"
-        else:
-            text = "No accounts yet (add them on screen 1): pick a preset and a host, then r"
+        text = status_line(
+            self.board,
+            watch=self.watcher.countdown() if self.watching else None,
+            interval=self.watch_interval,
+            busy=self._busy(),
+            accounts=bool(self.query_one("#probes-accounts", SelectionList).option_count),
+        )
         self.query_one("#probes-status", Label).update(text)
 
     # Copying -------------------------------------------------------------------------------
@@ -412,10 +371,9 @@ class ProbesScreen(MxScreen):
         self._copy(commands, index)
         self.copy_index = index + 1
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+    @on(OptionList.OptionSelected, "#probes-fixes")
+    def _fix_selected(self, event: OptionList.OptionSelected) -> None:
         """Enter on a fix command copies it."""
-        if event.option_list.id != "probes-fixes":
-            return
         row = self.board.get(self.highlighted)
         if row is not None and row.commands:
             self._copy(row.commands, event.option_index)
