@@ -196,7 +196,9 @@ def fill_command(template: str, values: Mapping[str, Value], shell: Shell | str)
         text = filled(word.split, word.end)
         names = [m.group(1) for m in PLACEHOLDER.finditer(template, word.split, word.end)]
         if word.split == word.start and text.startswith("-") and rules in (Shell.SH, Shell.CMD):
-            raise UnquotableValue(f"{text!r} starts with '-': the command would read an option")
+            raise UnquotableValue(
+                f"{text!r} starts with '-': the command would read an option", value=text
+            )
         shown = quote(text, rules) if any(is_text(name) for name in names) else text
         out.append(template[index : word.split] + shown)
         index = word.end

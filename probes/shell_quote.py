@@ -76,7 +76,17 @@ SHELL_LABELS: Mapping[str, Shell] = {
 
 
 class UnquotableValue(ValueError):
-    """A value that cannot be put into a command of that shell safely; the message says why."""
+    """A value that cannot be put into a command of that shell safely; the message says why.
+
+    ``value`` is the value refused and ``char`` the character that made it so
+    (``""`` when it is not one character: a leading ``-``, a trailing backslash),
+    for a front end that words the refusal in the user's language.
+    """
+
+    def __init__(self, message: str, *, value: str = "", char: str = "") -> None:
+        super().__init__(message)
+        self.value = value
+        self.char = char
 
 
 class UnsafeTemplate(ValueError):
@@ -103,14 +113,16 @@ def check_value(value: str) -> None:
             raise UnquotableValue(
                 f"{value[:index]!r}… holds {_describe(char)} at position {index + 1}; "
                 "a value with a line break, a control or an invisible character "
-                "cannot be put into a command safely"
+                "cannot be put into a command safely",
+                value=value,
+                char=char,
             )
 
 
 def _refuse(value: str, chars: str, why: str) -> None:
     for char in value:
         if char in chars:
-            raise UnquotableValue(f"{value!r} holds {char!r}, which {why}")
+            raise UnquotableValue(f"{value!r} holds {char!r}, which {why}", value=value, char=char)
 
 
 def _sh(value: str) -> str:
@@ -179,7 +191,9 @@ def quote_inside(value: str, shell: Shell | str, opened: str) -> str:
     if rules is Shell.CMD:
         _refuse(value, '"%!', "cmd cannot quote safely (it ends the quotes or expands variables)")
         if value.endswith("\\"):
-            raise UnquotableValue(f"{value!r} ends with a backslash, which escapes cmd's quote")
+            raise UnquotableValue(
+                f"{value!r} ends with a backslash, which escapes cmd's quote", value=value
+            )
         return value
     if rules is Shell.PYTHON:
         return value.replace("\\", "\\\\").replace(opened[:1], "\\" + opened[:1])
