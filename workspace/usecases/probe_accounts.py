@@ -62,9 +62,12 @@ class ProbePlan:
         """The accounts that were meant to log in but cannot (refused sign-in, no secret)."""
         return [p for p in self.accounts if not p.logs_in]
 
-    def owner(self, target: Target) -> Account:
-        """The first account that asked for ``target`` (its result is recorded for it)."""
-        return next(account for account, planned in self.pairs if planned == target)
+    def owners(self) -> dict[Target, Account]:
+        """Each target's first account (the one its result is recorded for)."""
+        found: dict[Target, Account] = {}
+        for account, target in self.pairs:
+            found.setdefault(target, account)
+        return found
 
     @classmethod
     def combine(cls, plans: Iterable[ProbePlan]) -> ProbePlan:
@@ -170,7 +173,8 @@ def record_probe_results(
 
 
 def _record_run(ws: Workspace, plan: ProbePlan, results: list[ProbeResult]) -> list[RecordedProbe]:
-    owners = [plan.owner(result.target) for result in results]
+    by_target = plan.owners()
+    owners = [by_target[target] for target in plan.targets]  # results come in this order
     for account, result in zip(owners, results, strict=True):
         ws.tokens.note_result(account, result)
     kept = [(r, o) for r, o in zip(results, owners, strict=True) if not r.cancelled]

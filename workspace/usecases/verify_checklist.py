@@ -132,7 +132,9 @@ class ChecklistVerifier:
         audited = await asyncio.gather(*(self._audit(checklist, p) for p in profiles))
         probed = await probe_job
         runs: dict[Target, tuple[RunRecord, ProbeResult]] = {
-            p.result.target: (p.record, p.result) for p in probed if p.record is not None
+            target: (p.record, p.result)
+            for target, p in zip(plan.targets, probed, strict=True)
+            if p.record is not None
         }
         audits = dict(zip(profiles, audited, strict=True))
         outcomes = [
