@@ -46,10 +46,10 @@ from workspace.accounts.book import NewAccount  # noqa: E402
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.accounts.targets import account_targets  # noqa: E402
 from workspace.checklist.check_spec import CheckKind  # noqa: E402
-from workspace.checklist.verification import ChecklistVerifier  # noqa: E402
 from workspace.imports.migration_csv import parse_migration_csv, plan_csv_accounts  # noqa: E402
 from workspace.secrets import SecretStore  # noqa: E402
 from workspace.session import Workspace  # noqa: E402
+from workspace.usecases.verify_checklist import ChecklistVerifier  # noqa: E402
 
 DOMAIN = "m365.lab.test"
 IMAP_USER, IMAP_PASSWORD = "bench@lab.test", "bench-imap-pass"

@@ -9,12 +9,20 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError, workspace_option
+from mxpilot.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    confirm,
+    open_workspace,
+    parse_endpoint,
+    workspace_option,
+)
 from mxpilot.import_commands import add_import_parsers, import_csv, import_env
 from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
-    from workspace.accounts.model import Account, MailEndpoint
+    from workspace.accounts.model import Account
     from workspace.session import Workspace
 
 ROLES = ("mailbox", "monitoring", "sender", "order-inbox", "migration")
@@ -107,33 +115,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_import_parsers(sub, ws)
 
     sub.add_parser("keyring", parents=[ws], help="the keyring backend in use and its state")
-
-
-def open_workspace(args: argparse.Namespace) -> Workspace:
-    """The workspace the arguments name (``--workspace``) or the default one."""
-    from workspace.session import Workspace
-
-    return Workspace.open(getattr(args, "workspace", None))
-
-
-def parse_endpoint(text: str, security: str | None, protocol: str) -> MailEndpoint | None:
-    from mxpilot.probe_command import parse_host_port
-    from probes.mail.model import Protocol, Security
-    from workspace.accounts.model import MailEndpoint, default_port
-
-    if text.strip().lower() == "none":
-        return None
-    host, sep, digits = text.strip().rpartition(":")
-    if sep and digits.isdigit() and "]" not in digits and ":" not in host:
-        port: int | None = int(digits)  # out of range: validation names the field
-    else:
-        host, port = parse_host_port(text)
-    if port is None:
-        implied = security or ("tls" if protocol == "imap" else "starttls")
-        port = default_port(Protocol(protocol), Security(implied))
-    if security is None:
-        security = "tls" if port in (993, 465) else "starttls"
-    return MailEndpoint(host, port, Security(security))
 
 
 def _ask_secret(args: argparse.Namespace, name: str, required: bool) -> str | None:
@@ -402,14 +383,6 @@ def _edit(ws: Workspace, args: argparse.Namespace) -> int:
     elif changed == account:
         print("nothing to change")
     return EXIT_OK
-
-
-def confirm(args: argparse.Namespace, question: str) -> bool:
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError(f"{question} — no terminal to ask: add --yes")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "s", "si", "sí")
 
 
 def _remove(ws: Workspace, args: argparse.Namespace) -> int:

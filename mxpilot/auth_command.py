@@ -12,11 +12,13 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.cli import (
+from mxpilot.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
     add_connection_options,
+    connection_settings,
+    open_workspace,
     workspace_option,
 )
 
@@ -103,12 +105,8 @@ def run_auth_command(args: argparse.Namespace) -> int:
 
     if args.action == "setup":
         return run_setup(args)
-    from mxpilot.accounts_command import open_workspace
-
     with open_workspace(args) as ws:
         if hasattr(args, "ca_file"):
-            from mxpilot.probe_command import connection_settings
-
             ws.use_connection(connection_settings(args))
         handler = {
             "login": _login,

@@ -12,7 +12,7 @@ import asyncio
 import json
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.cli import EXIT_FAILED, EXIT_OK
+from mxpilot.common import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
     from workspace.accounts.model import Account

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.cli import (
+from mxpilot.common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
     add_connection_options,
+    connection_settings,
+    open_workspace,
     workspace_option,
 )
 
@@ -86,17 +88,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument("--output", "-o", type=Path, help="write to this file (default stdout)")
 
 
-def _open(args: argparse.Namespace) -> Workspace:
-    from mxpilot.accounts_command import open_workspace
-
-    return open_workspace(args)
-
-
 def run_checklist_command(args: argparse.Namespace) -> int:
     """Run ``mxpilot checklist ...`` and return the exit code."""
     if args.action == "templates":
         return _templates()
-    with _open(args) as ws:
+    with open_workspace(args) as ws:
         handler = {
             "new": _new,
             "list": _list,
@@ -116,19 +112,6 @@ def _templates() -> int:
         en, es = load_template(template_id, "en"), load_template(template_id, "es")
         print(f"{template_id}: {en.title} / {es.title} ({len(en.items)} items)")
     return EXIT_OK
-
-
-def mailbox_values(ws: Workspace, checklist: Checklist) -> dict[str, str]:
-    """Placeholder values: the domain, and the first target and source mailboxes."""
-    from workspace.accounts.model import Side
-
-    accounts = ws.accounts.list()
-    target = next((a.address for a in accounts if a.side is Side.TARGET), "")
-    target = target or next(
-        (a.address for a in accounts if a.side is Side.SERVICE and a.provider == "office365"), ""
-    )
-    source = next((a.address for a in accounts if a.side is Side.SOURCE), "")
-    return checklist.values(target, source)
 
 
 def _new(ws: Workspace, args: argparse.Namespace) -> int:
@@ -238,8 +221,9 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
         print(json.dumps(view, ensure_ascii=False, indent=2))
         return EXIT_OK
     from workspace.checklist.template import RemediationCommand
+    from workspace.usecases.checklist_values import checklist_values
 
-    values = mailbox_values(ws, checklist)
+    values = checklist_values(ws, checklist)
     print(f"{item.title}  [{item.item_id}]  {item.status_label}")
     print(f"phase: {item.phase_title}")
     help_text = RemediationCommand("text", item.help).render(values).command
@@ -291,22 +275,18 @@ def _note(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _verify(ws: Workspace, args: argparse.Namespace) -> int:
-    from mxpilot.probe_command import connection_settings
     from probes.status import Status
-    from workspace.checklist.verification import ChecklistVerifier
+    from workspace.usecases.verify_checklist import items_to_check, verify_checklist
 
     settings = connection_settings(args)
     ws.use_connection(settings)
     checklist = ws.checklists.get(args.checklist)
-    verifier = ChecklistVerifier(
-        ws, settings.probe_options(), settings.dns_client(), settings.https()
-    )
-    items = verifier.items_to_check(checklist, args.items)
+    items = items_to_check(checklist, args.items)
     if not items:
         print("no item of this checklist has an automatic check")
         return EXIT_OK
     print(f"verifying {len(items)} item(s)…", file=sys.stderr)
-    outcomes = asyncio.run(verifier.run(checklist, args.items))
+    outcomes = asyncio.run(verify_checklist(ws, settings, checklist, args.items))
     if args.json:
         payload = [
             {"item": o.item_id, "status": o.status.value, "summary": o.summary, "runs": o.run_ids}
@@ -326,9 +306,10 @@ def _verify(ws: Workspace, args: argparse.Namespace) -> int:
 
 def _report(ws: Workspace, args: argparse.Namespace) -> int:
     from workspace.checklist.report import ChecklistReport
+    from workspace.usecases.checklist_values import checklist_values
 
     checklist = ws.checklists.get(args.checklist)
-    report = ChecklistReport(checklist, ws.history, mailbox_values(ws, checklist))
+    report = ChecklistReport(checklist, ws.history, checklist_values(ws, checklist))
     text = report.html() if args.format == "html" else report.markdown()
     if args.output is None:
         sys.stdout.write(text)

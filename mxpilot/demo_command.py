@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from mxpilot.cli import EXIT_OK, UsageError, workspace_option
+from mxpilot.common import EXIT_OK, UsageError, workspace_option
 
 if TYPE_CHECKING:
     from signal import _HANDLER as SignalHandler

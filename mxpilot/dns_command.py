@@ -5,10 +5,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mxpilot.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_history_option,
+    connection_settings,
+    history_workspace,
+    note_history_error,
+    workspace_option,
+)
 from probes.dns.profiles import Profile
 
 if TYPE_CHECKING:
@@ -19,9 +29,6 @@ if TYPE_CHECKING:
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``dns`` and its options."""
-    from mxpilot.cli import workspace_option
-    from mxpilot.history_recorder import add_history_option
-
     dns = commands.add_parser(
         "dns",
         parents=[workspace_option()],
@@ -62,57 +69,36 @@ def run_dns_command(args: argparse.Namespace) -> int:
     """Run ``mxpilot dns`` and return its exit code."""
     from rich.console import Console
 
-    from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
-    from mxpilot.history_recorder import record_runs
-    from probes.dns.audit import audit_domain
-    from probes.dns.client import authoritative_client, client_for, to_ascii
-    from probes.dns.sts import HttpsOptions
-    from probes.mail.resolve import Nameserver
-    from probes.mail.tls import TlsSettings
+    from probes.dns.client import to_ascii
     from probes.status import Status
+    from workspace.usecases.audit_domain import (
+        DomainAuditRequest,
+        audit_and_record,
+        audit_network,
+    )
 
     try:
         domain = to_ascii(args.domain)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if not 0 < args.timeout <= 60:
-        raise UsageError("--timeout must be between 0 and 60 seconds")
-    nameserver = None
-    if args.nameserver:
-        try:
-            nameserver = Nameserver.parse(args.nameserver)
-        except ValueError as exc:
-            raise UsageError(f"--nameserver {args.nameserver!r}: {exc}") from None
-    verify: object = True
-    if args.ca_file is not None:
-        if not args.ca_file.is_file():
-            raise UsageError(f"--ca-file {args.ca_file}: no such file")
-        verify = TlsSettings(ca_file=args.ca_file).verifying_context()
-    https = HttpsOptions(verify=verify, timeout=args.timeout * 2, port=args.https_port)  # type: ignore[arg-type]
-
-    async def run() -> DnsAudit | None:
-        client = client_for(nameserver, args.timeout)
-        if args.authoritative:
-            found = await authoritative_client(client, domain, args.authoritative_port)
-            if found is None:
-                return None
-            client = found
-        return await audit_domain(
-            domain,
-            Profile(args.expect),
-            client,
-            selectors=args.selector,
-            tenant=args.tenant,
-            https=https,
-            authoritative_port=args.authoritative_port,
+    settings = connection_settings(args, max_timeout=60.0)
+    # --timeout bounds each DNS query; fetching the MTA-STS policy gets twice as long
+    network = audit_network(replace(settings, timeout=args.timeout * 2), query_timeout=args.timeout)
+    request = DomainAuditRequest(
+        domain,
+        Profile(args.expect),
+        authoritative=args.authoritative,
+        tenant=args.tenant,
+        selectors=tuple(args.selector),
+    )
+    with history_workspace(args) as ws:
+        audited = asyncio.run(
+            audit_and_record(ws, request, network, on_history_error=note_history_error)
         )
-
-    started = time.monotonic()
-    audit = asyncio.run(run())
-    if audit is None:
+    if audited is None:
         print(f"mxpilot: no authoritative server found for {domain} (NS lookup failed)")
         return EXIT_FAILED
-    record_runs(args, audit=audit, audit_seconds=time.monotonic() - started)
+    audit = audited.audit
     if args.json:
         print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
     else:

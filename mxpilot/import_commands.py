@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mxpilot.cli import EXIT_FAILED, EXIT_OK, UsageError
+from mxpilot.common import EXIT_FAILED, EXIT_OK, UsageError, confirm, parse_endpoint
 from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
@@ -54,7 +54,6 @@ def add_import_parsers(
 
 def import_env(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-env``: preview, create, move secrets, optionally rewrite."""
-    from mxpilot.accounts_command import confirm
     from workspace.accounts.book import NewAccount
     from workspace.accounts.model import Side
     from workspace.imports.dotenv import read_env
@@ -104,7 +103,6 @@ def import_env(ws: Workspace, args: argparse.Namespace) -> int:
 
 def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-csv``: bad rows reported by line, good rows imported."""
-    from mxpilot.accounts_command import confirm, parse_endpoint
     from workspace.accounts.book import NewAccount
     from workspace.imports.migration_csv import plan_csv_accounts, read_migration_csv
 

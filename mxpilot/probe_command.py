@@ -7,12 +7,24 @@ import asyncio
 import getpass
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.cli import EXIT_FAILED, EXIT_INTERNAL, EXIT_OK, UsageError
-from mxpilot.history_recorder import record_runs
-from probes.mail.address import parse_port, split_host_port
+from mxpilot.common import (
+    EXIT_FAILED,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    UsageError,
+    add_connection_options,
+    add_history_option,
+    connection_settings,
+    history_errors,
+    history_workspace,
+    note_history_error,
+    open_workspace,
+    parse_host_port,
+    parse_port,
+    workspace_option,
+)
 from probes.mail.model import (
     AuthMethod,
     Credentials,
@@ -26,32 +38,68 @@ from probes.mail.model import (
     Target,
 )
 from probes.mail.presets import Role, preset
-from probes.mail.resolve import Nameserver
-from probes.mail.runner import ProbeOptions
-from probes.mail.tls import TlsSettings
 from probes.status import Status, worst
-from workspace.connection import ConnectionSettings
 
 if TYPE_CHECKING:
-    from workspace.accounts.model import Account
+    from collections.abc import Sequence
+
+    from probes.mail.runner import ProbeOptions
     from workspace.session import Workspace
+    from workspace.usecases.probe_accounts import ProbePlan
 
 IMAP_PORTS = frozenset({143, 993})
 
 
-def parse_host_port(text: str) -> tuple[str, int | None]:
-    """Split ``HOST[:PORT]`` / ``[IPv6]:PORT``; raise UsageError when malformed."""
-    try:
-        return split_host_port(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _port(text: str | int) -> int:
-    try:
-        return parse_port(text)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``probe`` and its options."""
+    probe = commands.add_parser(
+        "probe",
+        parents=[workspace_option()],
+        help="test a mail server: DNS, TCP, TLS, greeting, capabilities, login",
+        description="Probe one server port, or every port of a provider preset (--preset).",
+    )
+    probe.add_argument("target", nargs="?", help="HOST[:PORT] (IPv6 as [ADDR]:PORT)")
+    probe.add_argument("--port", type=int, help="port (default: from HOST:PORT, or 587/993)")
+    probe.add_argument("--protocol", choices=["smtp", "imap"], help="default: from the port")
+    probe.add_argument(
+        "--security",
+        choices=["auto", "tls", "starttls", "none"],
+        default="auto",
+        help="tls = implicit TLS (465/993), starttls (587/143), none, auto = find out (default)",
+    )
+    probe.add_argument(
+        "--preset",
+        help="probe every port of a provider: gmail, google-workspace, office365, outlook, "
+        "yahoo, custom (with HOST)",
+    )
+    probe.add_argument(
+        "--port-map",
+        help="with --preset: non-standard ports, e.g. submission=2587,smtps=2465,imaps=2993",
+    )
+    probe.add_argument(
+        "--account",
+        help="probe a workspace account: its stored servers, its password from the keyring",
+    )
+    probe.add_argument("--user", help="username to log in with (usually the full address)")
+    probe.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password (or OAuth token) from the first line of stdin; "
+        "without it a masked prompt asks",
+    )
+    probe.add_argument(
+        "--auth",
+        choices=["auto", "plain", "login", "xoauth2"],
+        default="auto",
+        help="login mechanism (xoauth2 takes an OAuth access token as the secret)",
+    )
+    probe.add_argument("--inbox", action="store_true", help="IMAP: count messages in the mailbox")
+    probe.add_argument("--mailbox", default="INBOX", help="IMAP mailbox for --inbox")
+    add_connection_options(probe)
+    probe.add_argument("--json", action="store_true", help="machine-readable output")
+    add_history_option(probe)
+    probe.add_argument("-v", "--verbose", action="store_true", help="show the transcripts")
+    probe.add_argument("--lang", choices=["en", "es"], default=None, help="language of advice")
 
 
 def _credentials(args: argparse.Namespace) -> Credentials | None:
@@ -70,34 +118,6 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     return Credentials(args.user, secret, AuthMethod(args.auth))
 
 
-def connection_settings(args: argparse.Namespace) -> ConnectionSettings:
-    """The network options given on the command line, checked (UsageError otherwise)."""
-    if args.timeout <= 0 or args.timeout > 600:
-        raise UsageError("--timeout must be between 0 and 600 seconds")
-    ca_file: Path | None = args.ca_file
-    if ca_file is not None and not ca_file.is_file():
-        raise UsageError(f"--ca-file {ca_file}: no such file")
-    nameserver = None
-    if args.nameserver:
-        try:
-            nameserver = Nameserver.parse(args.nameserver)
-        except ValueError as exc:
-            raise UsageError(f"--nameserver {args.nameserver!r}: {exc}") from None
-    try:
-        TlsSettings(ca_file=ca_file, insecure=args.insecure).verifying_context()
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--ca-file {ca_file}: not a usable PEM file ({exc})") from None
-    return ConnectionSettings(
-        ca_file=ca_file,
-        nameserver=nameserver,
-        timeout=args.timeout,
-        insecure=args.insecure,
-        allow_plaintext_auth=args.allow_plaintext_auth,
-        https_port=getattr(args, "https_port", 443),
-        lang=args.lang,
-    )
-
-
 def _options(args: argparse.Namespace) -> ProbeOptions:
     return connection_settings(args).probe_options()
 
@@ -111,7 +131,7 @@ def _port_map(text: str | None) -> dict[Role, int]:
         if not sep:
             raise UsageError(f"--port-map item {item!r} is not ROLE=PORT")
         try:
-            mapping[Role(role.strip().lower())] = _port(port)
+            mapping[Role(role.strip().lower())] = parse_port(port)
         except ValueError:
             roles = ", ".join(r.value for r in Role)
             raise UsageError(f"unknown role {role!r} in --port-map; roles: {roles}") from None
@@ -155,7 +175,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
         raise UsageError("probe needs HOST[:PORT], or --preset NAME")
     host, port = parse_host_port(args.target)
     if args.port is not None:
-        port = _port(args.port)
+        port = parse_port(args.port)
     protocol = Protocol(args.protocol) if args.protocol else None
     if port is None:
         port = 993 if protocol is Protocol.IMAP else 587
@@ -174,15 +194,13 @@ def run_probe_command(args: argparse.Namespace) -> int:
     from probes.mail.runner import run_probes
 
     results = _drive([target], lambda sink: run_probes([target], options, sink), args)
-    record_runs(args, results)
+    _keep(args, results)
     return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
 
 
 def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
     """Probe a workspace account's servers with its password from the keyring."""
-    from mxpilot.accounts_command import open_workspace
-    from probes.mail.runner import run_probes
-    from workspace.accounts.targets import account_targets
+    from workspace.usecases.probe_accounts import plan_account_probes, run_account_probes
 
     if args.target or args.preset or args.user:
         raise UsageError(
@@ -191,30 +209,49 @@ def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
     with open_workspace(args) as ws:
         ws.use_connection(connection_settings(args))
         account = ws.accounts.get(args.account)
-        secret = _login_secret(ws, account)
         protocols = [Protocol(args.protocol)] if args.protocol else None
-        targets = account_targets(account, secret, protocols=protocols, check_inbox=args.inbox)
+        plan = asyncio.run(
+            plan_account_probes(ws, [account], protocols=protocols, check_inbox=args.inbox)
+        )
+        _tell_without_login(ws, plan)
+        targets = plan.targets
         if not targets:
             raise UsageError(f"account {account.name} has no server for that protocol")
-        results = _drive(targets, lambda sink: run_probes(targets, options, sink), args)
-        account_id = ws.accounts.account_id(account.name)
-        for result in results:
-            ws.history.record_probe(result, account_id=account_id, account_name=account.name)
+
+        async def job(sink: Any) -> list[ProbeResult]:
+            probed = await run_account_probes(ws, plan, options, sink)
+            return [p.result for p in probed]
+
+        results = _drive(targets, job, args)
     return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
 
 
-def _login_secret(ws: Workspace, account: Account) -> str | None:
-    """The account's password, or a fresh OAuth access token; None (and why) when missing."""
-    secret, problem = asyncio.run(ws.tokens.login_secret_or_reason(account))
-    if problem:
-        print(f"mxpilot: {problem}; probing without logging in", file=sys.stderr)
-    elif secret is None:
-        print(
-            f"mxpilot: no password for {account.name} in the keyring "
-            f"({ws.secrets.status().describe()}); probing without logging in",
-            file=sys.stderr,
-        )
-    return secret
+def _tell_without_login(ws: Workspace, plan: ProbePlan) -> None:
+    """Say on stderr why an account is probed without logging in."""
+    for planned in plan.without_login:
+        if planned.problem:
+            print(f"mxpilot: {planned.problem}; probing without logging in", file=sys.stderr)
+        else:
+            print(
+                f"mxpilot: no password for {planned.account.name} in the keyring "
+                f"({ws.secrets.status().describe()}); probing without logging in",
+                file=sys.stderr,
+            )
+
+
+def _keep(args: argparse.Namespace, results: Sequence[ProbeResult]) -> None:
+    """Keep results of servers probed by address in the history (best effort)."""
+    from workspace.usecases.probe_accounts import record_probe_results
+
+    if not results:
+        return
+    with history_workspace(args) as ws:
+        if ws is None:
+            return
+        try:
+            record_probe_results(ws, [(result, None) for result in results])
+        except history_errors() as exc:
+            note_history_error(exc)
 
 
 def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
@@ -242,7 +279,7 @@ def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
         return matrix.results
 
     results = _drive(targets, go, args)
-    record_runs(args, results)
+    _keep(args, results)
     matrix = holder[0]
     return _finish(results, matrix.conclusions, args, matrix.to_dict())
 
@@ -285,4 +322,4 @@ def _finish(
 
 def _overall(results: list[ProbeResult], conclusions: list[Any]) -> Status:
     statuses = [r.status for r in results] + [c.severity for c in conclusions]
-    return worst(statuses, default=Status.PASS)
+    return worst(statuses, Status.PASS)

@@ -19,8 +19,8 @@ from tests.conftest import IMAP_USERS
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
 from workspace.checklist.check_spec import CheckKind
 from workspace.checklist.model import Checklist, ChecklistItem
-from workspace.checklist.verification import ChecklistVerifier
 from workspace.session import Workspace
+from workspace.usecases.verify_checklist import ChecklistVerifier
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"

@@ -28,9 +28,9 @@ from mxlab.memory_keyring import MemoryKeyring
 from probes.status import Status
 from workspace.accounts.model import AccountRole, Side
 from workspace.auth.sign_in import SignIn
-from workspace.checklist.verification import ChecklistVerifier
 from workspace.secrets import SecretStore
 from workspace.session import Workspace
+from workspace.usecases.verify_checklist import ChecklistVerifier
 
 PASSING = {
     "verify-domain",

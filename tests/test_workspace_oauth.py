@@ -251,7 +251,7 @@ def test_basic_auth_readiness_dates_and_ways_out() -> None:
 async def test_readiness_item_fails_until_every_login_uses_oauth(
     oauth_ws: Any, identity: Any
 ) -> None:
-    from workspace.checklist.verification import ChecklistVerifier
+    from workspace.usecases.verify_checklist import ChecklistVerifier
 
     checklist = oauth_ws.checklists.create("lab.test")
     verifier = ChecklistVerifier(oauth_ws)

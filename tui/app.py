@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual.app import App, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from workspace.connection import ConnectionSettings
@@ -63,7 +63,7 @@ class MxPilotApp(App[int]):
         "checklist": lambda: _screen("checklist", "ChecklistScreen"),
     }
     DEFAULT_MODE = "checklist"
-    BINDINGS: ClassVar[list[Binding]] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         *(
             Binding(key, f"switch_mode('{mode}')", title, id=f"app.screen.{mode}")
@@ -112,37 +112,18 @@ class MxPilotApp(App[int]):
         """Create the checklist and the source and target accounts from the first-run form."""
         if answer is None:
             return
-        from workspace.accounts.book import NewAccount
-        from workspace.accounts.model import Account, AccountRole, Side, with_preset_endpoints
+        from workspace.usecases.start_migration import MigrationAnswers, start_migration
 
-        accounts = []
-        if answer.source_address:
-            accounts.append(
-                Account(
-                    name="source",
-                    address=answer.source_address,
-                    side=Side.SOURCE,
-                    provider=answer.source,
-                    roles=(AccountRole.MIGRATION,),
-                )
-            )
-        if answer.target_address:
-            accounts.append(
-                Account(
-                    name="target",
-                    address=answer.target_address,
-                    side=Side.TARGET,
-                    provider="office365",
-                    roles=(AccountRole.MAILBOX,),
-                )
-            )
+        answers = MigrationAnswers(
+            domain=answer.domain,
+            source=answer.source,
+            source_address=answer.source_address,
+            target_address=answer.target_address,
+            tenant=answer.tenant,
+            lang=answer.lang,
+        )
         try:
-            self.workspace.accounts.add_many(
-                [NewAccount(with_preset_endpoints(a)) for a in accounts]
-            )
-            checklist = self.workspace.checklists.create(
-                answer.domain, lang=answer.lang, tenant=answer.tenant
-            )
+            checklist = start_migration(self.workspace, answers)
         except ValueError as exc:
             self.notify(str(exc), title="Could not start the migration", severity="error")
             return
@@ -206,7 +187,7 @@ class MxPilotApp(App[int]):
             yield SystemCommand(
                 f"Go to {title}",
                 help_text,
-                lambda m=mode: self.switch_mode(m),  # type: ignore[misc]
+                lambda m=mode: self.switch_mode(m),
             )
         yield SystemCommand("Explain an error", "paste it, get cause and fix", self.action_explain)
 

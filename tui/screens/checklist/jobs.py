@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from mxpilot.checklist_command import mailbox_values
 from probes.status import Status
 from tui.screens.checklist.dialogs import report_paths
 from tui.screens.checklist.evidence import StoredRun
 from workspace.checklist.model import Checklist, ChecklistItem, CheckOutcome
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
+from workspace.usecases.checklist_values import checklist_values
 
 Severity = Literal["information", "warning", "error"]
 
@@ -38,12 +38,9 @@ async def run_checks(
     item_ids: list[str],
 ) -> list[CheckOutcome]:
     """Run the items' checks with the session's network settings; outcomes are stored."""
-    from workspace.checklist.verification import ChecklistVerifier
+    from workspace.usecases.verify_checklist import verify_checklist
 
-    verifier = ChecklistVerifier(
-        workspace, settings.probe_options(), settings.dns_client(), settings.https()
-    )
-    return await verifier.run(checklist, item_ids)
+    return await verify_checklist(workspace, settings, checklist, item_ids)
 
 
 def outcome_notice(checklist: Checklist, outcomes: list[CheckOutcome]) -> Notice:
@@ -93,7 +90,7 @@ def write_reports(workspace: Workspace, checklist_name: str, answer: str) -> tup
     from workspace.checklist.report import ChecklistReport
 
     checklist = workspace.checklists.get(checklist_name)
-    report = ChecklistReport(checklist, workspace.history, mailbox_values(workspace, checklist))
+    report = ChecklistReport(checklist, workspace.history, checklist_values(workspace, checklist))
     markdown, html = report_paths(answer)
     replace_file(markdown, report.markdown().encode("utf-8"))
     replace_file(html, report.html().encode("utf-8"))

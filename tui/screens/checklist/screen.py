@@ -25,13 +25,13 @@ from textual.containers import Container, Vertical
 from textual.widget import Widget
 from textual.widgets import Header, Static
 
-from mxpilot.checklist_command import mailbox_values
 from tui.screens.base import MxScreen
 from tui.widgets.checklist_detail import ItemDetail, ItemView
 from tui.widgets.checklist_phases import WIDE, PhaseList
 from tui.widgets.footer import Footer
 from workspace.checklist.book import ChecklistError
 from workspace.checklist.model import Checklist, ChecklistItem, CheckOutcome, ItemState
+from workspace.usecases.checklist_values import checklist_values as mailbox_values
 
 if TYPE_CHECKING:
     from textual.widgets import Button

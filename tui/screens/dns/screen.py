@@ -7,7 +7,6 @@ armed when the previous one ends, and the summary line counts down to it.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,8 +18,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Checkbox, DataTable, Header, Input, Select, Static
 from textual.worker import Worker
 
-from probes.dns.audit import DnsAudit, audit_domain
-from probes.dns.client import authoritative_client, to_ascii
+from probes.dns.audit import DnsAudit
+from probes.dns.client import to_ascii
 from probes.dns.model import RecordCheck
 from probes.dns.profiles import Profile
 from probes.status import Status
@@ -191,28 +190,23 @@ class DnsScreen(MxScreen):
                 self.watcher.round_ended()
 
     async def _ask(self, request: AuditRequest) -> DnsAudit | None:
-        """The audit itself, through the session's DNS settings."""
-        port = self.authoritative_port
-        started = time.monotonic()
-        client = self.settings.dns_client()
-        if request.authoritative:
-            found = await authoritative_client(client, request.domain, port)
-            if found is None:
-                message = f"No authoritative server found for {request.shown} (NS lookup failed)."
-                self._summary(Text(message, "red"))
-                self.notify(message, title="DNS", severity="error", markup=False)
-                return None
-            client = found
-        audit = await audit_domain(
-            request.domain,
-            request.profile,
-            client,
-            tenant=self.tenant,
-            https=self.settings.https(),
-            authoritative_port=port,
+        """The audit itself, through the session's DNS settings, kept in the history."""
+        from workspace.usecases.audit_domain import (
+            DomainAuditRequest,
+            audit_and_record,
+            audit_network,
         )
-        self.workspace.history.record_dns(audit, time.monotonic() - started)
-        return audit
+
+        wanted = DomainAuditRequest(
+            request.domain, request.profile, request.authoritative, tenant=self.tenant
+        )
+        audited = await audit_and_record(self.workspace, wanted, audit_network(self.settings))
+        if audited is None:
+            message = f"No authoritative server found for {request.shown} (NS lookup failed)."
+            self._summary(Text(message, "red"))
+            self.notify(message, title="DNS", severity="error", markup=False)
+            return None
+        return audited.audit
 
     # showing -------------------------------------------------------------------
 

@@ -1,22 +1,25 @@
 """What the Probes screen probes (rows for accounts, a preset on a host) and what it keeps.
 
-Reading secrets may block (a Secret Service over D-Bus), so they are read in a
-thread; the rows' targets carry the secret only in memory, for the probe.
-Finished results go to the workspace's history, linked to their account.
+The accounts' plan, the fresh logins of a watch round and the history are the
+``probe_accounts`` use case's; this module turns them into the board's rows.
+The rows' targets carry the secret only in memory, for the probe.
 """
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from probes.mail.address import parse_host
 from probes.mail.model import ProbeResult, Target
 from probes.mail.presets import PRESETS, Endpoint, Preset
 from tui.screens.probes.board import ProbeRow, RowSpec
-from workspace.accounts.book import AccountNotFound
-from workspace.accounts.targets import account_targets, credentials_for
 from workspace.session import Workspace
+from workspace.usecases.probe_accounts import (
+    accounts_named,
+    plan_account_probes,
+    record_probe_results,
+    refreshed_target,
+)
 
 
 @dataclass(frozen=True)
@@ -65,23 +68,16 @@ def account_key(name: str, target: Target) -> str:
 
 async def account_specs(workspace: Workspace, names: list[str]) -> tuple[list[RowSpec], list[str]]:
     """Rows for the accounts' endpoints, and why some accounts will not log in."""
+    plan = await plan_account_probes(workspace, accounts_named(workspace, names))
     specs: list[RowSpec] = []
-    no_secret: list[str] = []
-    accounts = []
-    for name in names:
-        try:
-            accounts.append(workspace.accounts.get(name))
-        except AccountNotFound:  # removed on another screen meanwhile
-            continue
-    secrets = await workspace.tokens.login_secrets(accounts)  # refreshes run together
-    for account in accounts:
-        name = account.name
-        secret, problem = secrets[account.uid]
-        if not secret:
-            no_secret.append(problem or f"no password stored for {name}")
-        for target in account_targets(account, secret):
+    for planned in plan.accounts:
+        name = planned.account.name
+        for target in planned.targets:
             title = f"{name} {target.protocol.value} {target.host}:{target.port}"
             specs.append(RowSpec(account_key(name, target), title, target, name))
+    no_secret = [
+        p.problem or f"no password stored for {p.account.name}" for p in plan.without_login
+    ]
     return specs, no_secret
 
 
@@ -89,21 +85,10 @@ async def refreshed_spec(workspace: Workspace, row: ProbeRow) -> RowSpec:
     """The row again, an account's login and secret read afresh (a fixed password counts)."""
     target = row.target
     if row.account is not None:
-        try:
-            account = workspace.accounts.get(row.account)
-        except AccountNotFound:
-            pass
-        else:
-            secret, _ = await workspace.tokens.login_secret_or_reason(account)
-            target = replace(target, credentials=credentials_for(account, secret))
+        target = await refreshed_target(workspace, row.account, target)
     return RowSpec(row.key, row.title, target, row.account)
 
 
 def record_result(workspace: Workspace, result: ProbeResult, rows: list[ProbeRow]) -> None:
     """Keep a finished result in the history, once per row (account) it answers for."""
-    for row in rows:
-        account_id = workspace.accounts.account_id(row.account) if row.account else None
-        workspace.history.record_probe(result, account_id=account_id, account_name=row.account)
-        if row.account is not None:
-            with contextlib.suppress(AccountNotFound):  # removed on another screen meanwhile
-                workspace.tokens.note_result(workspace.accounts.get(row.account), result)
+    record_probe_results(workspace, [(result, row.account) for row in rows])

@@ -1,0 +1,104 @@
+"""The import graph, read from the source (ast): no cycles, the CLI and the app kept apart."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _modules(package: str) -> dict[str, Path]:
+    found = {}
+    for path in (ROOT / package).rglob("*.py"):
+        name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        found[name.removesuffix(".__init__")] = path
+    return found
+
+
+def _imports(path: Path, top_level_only: bool = False) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nodes = tree.body if top_level_only else list(ast.walk(tree))
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                other = stack.pop()
+                component.append(other)
+                if other == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_in_the_cli_or_the_workspace() -> None:
+    for package in ("mxpilot", "workspace"):
+        modules = _modules(package)
+        graph = {
+            name: {m for m in _imports(path) if m in modules and m != name}
+            for name, path in modules.items()
+        }
+        assert _cycles(graph) == [], package
+
+
+def test_commands_share_only_the_common_module() -> None:
+    """A command imports ``mxpilot.common``, not another command (sub-modules excepted)."""
+    allowed = {
+        "mxpilot.accounts_command": {"mxpilot.import_commands"},
+        "mxpilot.auth_command": {"mxpilot.auth_state"},
+    }
+    for name, path in _modules("mxpilot").items():
+        if name in ("mxpilot", "mxpilot.cli", "mxpilot.__main__", "mxpilot.common"):
+            continue
+        modules = {".".join(m.split(".")[:2]) for m in _imports(path) if m.startswith("mxpilot.")}
+        siblings = modules - {"mxpilot.common"}
+        assert siblings <= allowed.get(name, set()), (name, siblings)
+
+
+def test_the_cli_imports_the_app_only_to_launch_it() -> None:
+    for name, path in _modules("mxpilot").items():
+        top = {m for m in _imports(path, top_level_only=True) if m.split(".")[0] == "tui"}
+        assert not top, (name, top)
+
+
+def test_the_app_and_the_workspace_never_import_the_cli() -> None:
+    for package in ("tui", "workspace", "render", "probes"):
+        for name, path in _modules(package).items():
+            cli = {m for m in _imports(path) if m.split(".")[0] == "mxpilot"}
+            assert not cli, (name, cli)
+
+
+def test_use_cases_import_no_front_end() -> None:
+    for name, path in _modules("workspace").items():
+        front = {m for m in _imports(path) if m.split(".")[0] in ("textual", "tui", "render")}
+        assert not front, (name, front)
