@@ -28,7 +28,6 @@ from workspace.accounts.model import (
     Side,
     account_name,
     preset_endpoints,
-    unique_name,
     validate,
 )
 
@@ -295,6 +294,37 @@ def read_migration_csv(path: Path) -> MigrationCsv:
     return parse_migration_csv(text)
 
 
+class _Names:
+    """Unique names as :func:`~workspace.accounts.model.unique_name` gives them, in O(1) each.
+
+    ``base``, else ``base-2``, ``base-3``...: the next number to try per base is
+    remembered, so a file where thousands of rows share a local part stays linear.
+    """
+
+    def __init__(self, taken: Collection[str]) -> None:
+        self.taken = {name.lower() for name in taken}
+        self.next_number: dict[str, int] = {}
+
+    def claim(self, base: str) -> str:
+        """The first free name of ``base``, now taken."""
+        candidate = base
+        number = self.next_number.get(base.lower(), 2)
+        if candidate.lower() in self.taken:
+            candidate = self._numbered(base, number)
+        while candidate.lower() in self.taken:
+            number += 1
+            candidate = self._numbered(base, number)
+        if candidate != base:
+            self.next_number[base.lower()] = number + 1
+        self.taken.add(candidate.lower())
+        return candidate
+
+    @staticmethod
+    def _numbered(base: str, number: int) -> str:
+        suffix = f"-{number}"
+        return base[: 64 - len(suffix)] + suffix
+
+
 def plan_csv_accounts(
     csv: MigrationCsv,
     *,
@@ -314,7 +344,7 @@ def plan_csv_accounts(
     if endpoint is None or not endpoint.host:
         raise ValueError(f"{provider} provider needs an IMAP host")
     auth = AuthKind.APP_PASSWORD if provider in GOOGLE_PROVIDERS else AuthKind.PASSWORD
-    taken = {name.lower() for name in existing_names}
+    names = _Names(existing_names)
     planned: list[tuple[Account, str]] = []
     for row in csv.rows:
         # The row's EmailAddress is the Microsoft 365 mailbox the data goes to; the source
@@ -324,7 +354,7 @@ def plan_csv_accounts(
         if row.user_root:
             extra["user_root"] = row.user_root
         account = Account(
-            name=unique_name(account_name(source), taken),
+            name=names.claim(account_name(source)),
             address=source,
             side=Side.SOURCE,
             provider=provider,
