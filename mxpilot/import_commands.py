@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mxpilot.common import EXIT_FAILED, EXIT_OK, UsageError, confirm, parse_endpoint
+from mxpilot.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    confirm,
+    parse_endpoint,
+)
 from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
@@ -54,11 +61,10 @@ def add_import_parsers(
 
 def import_env(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-env``: preview, create, move secrets, optionally rewrite."""
-    from workspace.accounts.book import NewAccount
     from workspace.accounts.model import Side
     from workspace.imports.dotenv import read_env
     from workspace.imports.env_import import plan_env_import
-    from workspace.imports.env_rewrite import rewrite_env
+    from workspace.imports.env_move import EnvMoveError, move_env_secrets
 
     try:
         env = read_env(args.file)
@@ -85,25 +91,20 @@ def import_env(ws: Workspace, args: argparse.Namespace) -> int:
     if not confirm(args, f"Create {len(plan.accounts)} account(s)?"):
         print("nothing imported")
         return EXIT_OK
-    created = ws.accounts.add_many([NewAccount(p.account, p.secret) for p in plan.accounts])
-    names = {p.account.name: made.name for p, made in zip(plan.accounts, created, strict=True)}
-    print(f"{len(created)} account(s) created; passwords moved to the OS keyring")
-    if args.rewrite:
-        moved = {
-            entry.key: f'keyring service "mxpilot", account "{names[planned.account.name]}"'
-            for planned in plan.accounts
-            if planned.secret
-            for entry in planned.secret_keys
-        }
-        if moved:
-            rewrite_env(args.file, env, moved)
-            print(f"{args.file}: {len(moved)} secret line(s) replaced by a comment")
+    try:
+        moved = move_env_secrets(ws.accounts, args.file, env, plan, rewrite=args.rewrite)
+    except EnvMoveError as exc:
+        print(f"mxpilot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{len(moved.created)} account(s) created; passwords moved to the OS keyring")
+    if moved.rewritten:
+        print(f"{args.file}: {moved.rewritten} secret line(s) replaced by a comment")
     return EXIT_OK
 
 
 def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     """``accounts import-csv``: bad rows reported by line, good rows imported."""
-    from workspace.accounts.book import NewAccount
+    from workspace.accounts.book import ImportStopped, NewAccount
     from workspace.imports.migration_csv import plan_csv_accounts, read_migration_csv
 
     try:
@@ -135,6 +136,23 @@ def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     if not confirm(args, f"Create {len(planned)} source account(s)?"):
         print("nothing imported")
         return EXIT_OK
-    ws.accounts.add_many([NewAccount(account, secret) for account, secret in planned])
+    try:
+        ws.accounts.add_in_batches(
+            [NewAccount(account, secret) for account, secret in planned],
+            on_progress=_progress_line,
+        )
+    except ImportStopped as exc:
+        print(f"\nmxpilot: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED if exc.interrupted else EXIT_FAILED
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
     print(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
     return EXIT_FAILED if parsed.problems else EXIT_OK
+
+
+def _progress_line(done: int, total: int) -> None:
+    """``imported N / M`` on stderr: one updating line on a terminal, a line a batch otherwise."""
+    if sys.stderr.isatty():
+        print(f"\rimported {done:,} / {total:,}", end="", file=sys.stderr, flush=True)
+    elif done:
+        print(f"imported {done:,} / {total:,}", file=sys.stderr)

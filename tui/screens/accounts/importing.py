@@ -154,6 +154,13 @@ class ImportScreen(ReportsJobErrors, ModalScreen[str | None]):
         """Create the accounts of ``preview``; returns a summary (runs in a thread)."""
         raise NotImplementedError
 
+    def _progress(self, done: int, total: int) -> None:
+        """From the import's thread: how far it got, on the Import button."""
+        self.app.call_from_thread(self._show_progress, done, total)
+
+    def _show_progress(self, done: int, total: int) -> None:
+        self.query_one("#import-run", Button).label = f"{done:,} / {total:,}"
+
     def keyring_block(self, secrets: bool) -> str:
         """Why secrets cannot be imported now (empty when the keyring is ready)."""
         status = self.workspace.secrets.status()
@@ -258,32 +265,22 @@ class ImportEnvScreen(ImportScreen):
         return preview
 
     def run_import(self, preview: ImportPreview, choices: dict[str, Any]) -> str:
-        """Create every account, move the passwords, rewrite the file if asked."""
-        from workspace.accounts.book import NewAccount
-        from workspace.imports.env_rewrite import rewrite_env
+        """Create every account, move the passwords, rewrite the file if asked (all or nothing)."""
+        from workspace.imports.env_move import EnvMoveError, move_env_secrets
 
         env, plan = preview.plan
         if any(p.secret for p in plan.accounts):
             self.workspace.secrets.require_ready()
-        created = self.workspace.accounts.add_many(
-            [NewAccount(p.account, p.secret) for p in plan.accounts]
-        )
-        names = {p.account.name: c.name for p, c in zip(plan.accounts, created, strict=True)}
-        summary = f"{len(created)} account(s) created; passwords moved to the OS keyring"
-        if not choices["rewrite"]:
-            return summary
-        moved = {
-            entry.key: f'keyring service "mxpilot", account "{names[planned.account.name]}"'
-            for planned in plan.accounts
-            if planned.secret
-            for entry in planned.secret_keys
-        }
-        if moved:
-            try:
-                rewrite_env(plan.path, env, moved)
-            except (OSError, ValueError) as exc:
-                return f"{summary}; the .env was NOT rewritten: {exc}"
-            summary += f"; {len(moved)} secret line(s) of {plan.path.name} replaced by a comment"
+        try:
+            moved = move_env_secrets(
+                self.workspace.accounts, plan.path, env, plan, rewrite=bool(choices["rewrite"])
+            )
+        except EnvMoveError as exc:
+            return str(exc)
+        summary = f"{len(moved.created)} account(s) created; passwords moved to the OS keyring"
+        if moved.rewritten:
+            lines = f"{moved.rewritten} secret line(s) of {plan.path.name}"
+            summary += f"; {lines} replaced by a comment"
         return summary
 
 
@@ -369,13 +366,17 @@ class ImportCsvScreen(ImportScreen):
         return preview
 
     def run_import(self, preview: ImportPreview, choices: dict[str, Any]) -> str:
-        """Create the good rows' accounts all-or-nothing, their passwords in the keyring."""
-        from workspace.accounts.book import NewAccount
+        """Create the good rows' accounts in batches (whole accounts), passwords in the keyring."""
+        from workspace.accounts.book import ImportStopped, NewAccount
 
         self.workspace.secrets.require_ready()
-        created = self.workspace.accounts.add_many(
-            [NewAccount(account, secret) for account, secret in preview.plan]
-        )
+        try:
+            created = self.workspace.accounts.add_in_batches(
+                [NewAccount(account, secret) for account, secret in preview.plan],
+                on_progress=self._progress,
+            )
+        except ImportStopped as exc:
+            return str(exc)
         summary = f"{len(created)} source account(s) created; passwords stored in the OS keyring"
         if preview.problems:
             summary += f"; {len(preview.problems)} bad row problem(s) not imported"
