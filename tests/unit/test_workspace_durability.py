@@ -20,7 +20,7 @@ KILL_AFTER = 150
 def writer(path: Path, tag: str, count: int) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.lab.checklist_writer", str(path), tag, str(count)],
+        [sys.executable, "-m", "tests.labkit.checklist_writer", str(path), tag, str(count)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
