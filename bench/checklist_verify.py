@@ -41,7 +41,7 @@ from probes.mail.model import Security, Timeouts  # noqa: E402
 from probes.mail.resolve import Nameserver  # noqa: E402
 from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
 from probes.mail.tls import TlsSettings  # noqa: E402
-from tests.lab.latency import LatencyProxy  # noqa: E402
+from tests.labkit.latency import LatencyProxy  # noqa: E402
 from workspace.accounts.book import NewAccount  # noqa: E402
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.accounts.targets import account_targets  # noqa: E402
@@ -89,7 +89,7 @@ def main() -> int:
         smtp_proxy = LatencyProxy(smtp.host, smtp.port, args.rtt)
         proxies.append(smtp_proxy)
         imap_port = None
-        from tests.lab.dovecot import DovecotLab
+        from tests.labkit.dovecot import DovecotLab
 
         if DovecotLab.available() is None:
             dovecot = DovecotLab(

@@ -50,7 +50,7 @@ from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
 from probes.mail.tls import TlsSettings  # noqa: E402
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp  # noqa: E402
 from probes.status import Status  # noqa: E402
-from tests.lab.latency import LatencyProxy  # noqa: E402
+from tests.labkit.latency import LatencyProxy  # noqa: E402
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.accounts.targets import account_targets  # noqa: E402
 from workspace.auth.sign_in import SignIn  # noqa: E402

@@ -40,7 +40,7 @@ from probes.mail.presets import PRESETS, Role  # noqa: E402
 from probes.mail.runner import ProbeOptions, run_probe  # noqa: E402
 from probes.mail.tls import TlsSettings  # noqa: E402
 from probes.status import Status  # noqa: E402
-from tests.lab.latency import LatencyProxy  # noqa: E402
+from tests.labkit.latency import LatencyProxy  # noqa: E402
 
 SMTP_ROUND_TRIPS = 6.5
 IMAP_USER, IMAP_PASSWORD = "bench@lab.test", "bench-imap-pass"
@@ -86,7 +86,7 @@ def main() -> int:
             ports[role] = proxy.port
         imap_note = "IMAP: Dovecot not installed, matrix is SMTP only"
         try:
-            from tests.lab.dovecot import DovecotLab
+            from tests.labkit.dovecot import DovecotLab
 
             if DovecotLab.available() is None:
                 lab = DovecotLab(

@@ -33,7 +33,7 @@ from mxlab.certs import LabCertificates  # noqa: E402
 from mxlab.memory_keyring import MemoryKeyring  # noqa: E402
 from mxlab.smtp import SmtpLabServer  # noqa: E402
 from probes.mail.model import Security  # noqa: E402
-from tests.lab.latency import LatencyProxy  # noqa: E402
+from tests.labkit.latency import LatencyProxy  # noqa: E402
 from tui.app import MxPilotApp  # noqa: E402
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side  # noqa: E402
 from workspace.connection import ConnectionSettings  # noqa: E402

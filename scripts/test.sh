@@ -20,4 +20,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 source "$ROOT/scripts/bootstrap.sh"
 cd "$ROOT"
-exec "$ROOT/.venv/bin/python" -m pytest "$@"
+# Two workers (pytest-xdist): the suite mostly waits on sockets and subprocesses, so two cut it
+# by about a quarter on two cores; more workers than cores made a timing test flaky. `-n 0`
+# (e.g. with --pdb or -s) runs it in one process.
+exec "$ROOT/.venv/bin/python" -m pytest -n auto --maxprocesses=2 "$@"

@@ -1,4 +1,10 @@
-"""Fixtures of the test lab: certificates, SMTP/IMAP/DNS servers and hostile peers.
+"""What every kind of test shares: the lab's users, the lab fixtures, a workspace, the kinds.
+
+Tests are grouped by kind, one folder each, and marked by it (``-m unit``, ``-m lab``,
+``-m tui``): ``unit/`` needs no server, ``lab/`` talks to the lab's real servers on
+loopback, ``tui/`` drives the app (Pilot, snapshots, tmux). Fixtures only lab tests use
+are in ``lab/conftest.py``; waiting helpers are in ``tests/waits.py``; the lab's own
+parts (Dovecot, hostile peers, the latency proxy, ...) are in ``tests/labkit/``.
 
 Every server listens on 127.0.0.1 only. A lab component that cannot run here
 skips its tests with the reason outside CI and fails them in CI (CI=true).
@@ -15,14 +21,31 @@ import pytest
 
 from mxlab.certs import LabCertificates
 from mxlab.smtp import DEFAULT_USERS, SmtpLabServer
-from probes.mail.model import Credentials, Timeouts
-from probes.mail.runner import ProbeOptions
-from probes.mail.tls import TlsSettings
-from tests.lab.hostile import HostilePeer
+from tests.labkit.hostile import HostilePeer
 
 LAB_USER, LAB_PASSWORD = next(iter(DEFAULT_USERS.items()))
 IMAP_USERS = {"imap@lab.test": "imap-S3cret!pass", "empty@lab.test": "empty-pass-42"}
 IMAP_MESSAGES = {"imap@lab.test": 3, "empty@lab.test": 0}
+OAUTH_IMAP_SCOPE = "https://outlook.office.com/IMAP.AccessAsUser.All"
+OAUTH_IMAP_MESSAGES = 1  # LAB_USER's INBOX on the OAuth Dovecot (lab/conftest.py)
+
+ROOT = Path(__file__).resolve().parent.parent
+"""The repository's root."""
+
+Run = Callable[..., tuple[int, str, str]]
+"""The ``mx`` fixture (lab/conftest.py): argv in, (exit code, stdout, stderr) out."""
+
+KINDS = ("unit", "lab", "tui")
+"""The folders under tests/, each a kind of test and the marker its tests carry."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test with its kind, the folder it lives in (tests/unit/... -> unit)."""
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        parts = item.path.resolve().relative_to(tests).parts
+        if len(parts) > 1 and parts[0] in KINDS:
+            item.add_marker(getattr(pytest.mark, parts[0]))
 
 
 def require_lab(reason: str | None) -> None:
@@ -38,21 +61,6 @@ def require_lab(reason: str | None) -> None:
 def lab_certs(tmp_path_factory: pytest.TempPathFactory) -> LabCertificates:
     """The lab CA and its server certificates (good, expired, wrong name, interception)."""
     return LabCertificates.create(tmp_path_factory.mktemp("certs"))
-
-
-@pytest.fixture
-def lab_options(lab_certs: LabCertificates) -> ProbeOptions:
-    """Probe options that trust the lab CA only, with short timeouts."""
-    return ProbeOptions(
-        timeouts=Timeouts(resolve=2.0, connect=2.0, tls=2.0, reply=2.0, detect=1.0),
-        tls=TlsSettings(ca_file=lab_certs.ca_pem),
-    )
-
-
-@pytest.fixture
-def lab_credentials() -> Credentials:
-    """The SMTP lab's user and password."""
-    return Credentials(LAB_USER, LAB_PASSWORD)
 
 
 @pytest.fixture
@@ -90,7 +98,7 @@ def hostile_peer() -> Iterator[Callable[..., HostilePeer]]:
 @pytest.fixture(scope="session")
 def dovecot(tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates) -> Iterator[Any]:
     """A private Dovecot on two loopback ports (implicit TLS and STARTTLS)."""
-    from tests.lab.dovecot import DovecotLab
+    from tests.labkit.dovecot import DovecotLab
 
     require_lab(DovecotLab.available())
     lab = DovecotLab(
@@ -100,18 +108,6 @@ def dovecot(tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates
         users=IMAP_USERS,
         messages=IMAP_MESSAGES,
     )
-    lab.start()
-    yield lab
-    lab.stop()
-
-
-@pytest.fixture(scope="session")
-def dns_lab() -> Iterator[Any]:
-    """The lab's authoritative DNS server with the mail fixture zone."""
-    from mxlab.dns_server import DnsLab, mail_lab_zone
-
-    lab = DnsLab()
-    mail_lab_zone(lab)
     lab.start()
     yield lab
     lab.stop()
@@ -139,38 +135,6 @@ def secret_free(payload: str, *secrets: str) -> bool:
         if any(form in payload for form in forms):
             return False
     return True
-
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def mx(
-    tmp_path: Path,
-    memory_keyring: Any,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> Run:
-    """Run ``mxpilot --workspace TMP ...`` in-process; returns (exit code, stdout, stderr)."""
-    import io
-    import sys
-
-    from mxpilot.cli import main
-
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-
-    def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        code = main(["--workspace", str(workspace), *argv])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.workspace = workspace  # type: ignore[attr-defined]
-    return run
 
 
 @pytest.fixture
@@ -231,37 +195,3 @@ def identity(identity_provider: Any) -> Any:
     identity_provider.device_interval = 0
     register_lab_accounts(identity_provider)
     return identity_provider
-
-
-# -- OAuth 2.0 on the lab's Dovecot (XOAUTH2/OAUTHBEARER via the identity provider) --------
-
-OAUTH_IMAP_SCOPE = "https://outlook.office.com/IMAP.AccessAsUser.All"
-OAUTH_IMAP_MESSAGES = 1  # LAB_USER's INBOX on the OAuth Dovecot
-
-
-@pytest.fixture(scope="session")
-def dovecot_oauth(
-    tmp_path_factory: pytest.TempPathFactory, lab_certs: LabCertificates, identity_provider: Any
-) -> Iterator[Any]:
-    """A private Dovecot whose XOAUTH2/OAUTHBEARER tokens are checked by ``identity_provider``.
-
-    Introspection (RFC 7662, POST) must show an active token of the user with the IMAP
-    scope. The IMAP_USERS plus LAB_USER (the identity provider's user, who also has a
-    password) sign in with PLAIN/LOGIN as on the ``dovecot`` fixture.
-    """
-    from tests.lab.dovecot import DovecotLab
-
-    require_lab(DovecotLab.oauth2_unavailable())
-    lab = DovecotLab(
-        tmp_path_factory.mktemp("dovecot-oauth"),
-        cert_pem=lab_certs.cert_pem,
-        key_pem=lab_certs.key_pem,
-        users={**IMAP_USERS, LAB_USER: LAB_PASSWORD},
-        messages={**IMAP_MESSAGES, LAB_USER: OAUTH_IMAP_MESSAGES},
-        oauth2_introspection_url=f"{identity_provider.base_url}/introspect",
-        oauth2_ca_file=identity_provider.ca_file,
-        oauth2_scope=OAUTH_IMAP_SCOPE,
-    )
-    lab.start()
-    yield lab
-    lab.stop()

@@ -1,1 +1,1 @@
-"""The test lab: real servers on loopback (SMTP, IMAP, DNS, hostile peers)."""
+"""Lab tests: the probes, the CLI and the lab itself against real servers on loopback."""

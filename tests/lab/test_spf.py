@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from probes.dns.model import LookupStatus
 from probes.dns.spf import evaluate_spf, merge_spf, parse_spf, provider_for
 from probes.dns.spf_record import is_spf_text
-from tests.lab.dns_fixture import PROVIDER_ZONE, Answer, LabZones, lab_zones
+from tests.labkit.dns_fixture import PROVIDER_ZONE, Answer, LabZones, lab_zones
 
 
 @pytest.fixture(name="zone")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +18,13 @@ from probes.dns.client import DnsClient
 from probes.dns.profiles import Profile
 from probes.mail.resolve import Nameserver
 from probes.status import Status
+from tests.waits import wait_until
 from tui.app import MxPilotApp
 from tui.screens.dns.screen import DnsScreen
 from tui.widgets.dns_propagation import AGREE, DISAGREE
 from workspace.connection import ConnectionSettings
 from workspace.history import dns_subject
 from workspace.session import Workspace
-
-WAIT = 15.0
 
 
 @dataclass(frozen=True)
@@ -72,13 +70,6 @@ def prop_lab() -> Iterator[DnsLab]:
     yield main
     for server in (main, first, second):
         server.stop()
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.05)
 
 
 async def open_dns(pilot: Pilot[Any]) -> DnsScreen:

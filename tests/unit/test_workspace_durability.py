@@ -20,7 +20,7 @@ KILL_AFTER = 150
 def writer(path: Path, tag: str, count: int) -> subprocess.Popen[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.lab.checklist_writer", str(path), tag, str(count)],
+        [sys.executable, "-m", "tests.labkit.checklist_writer", str(path), tag, str(count)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -60,6 +60,7 @@ def test_sigkill_mid_write_keeps_every_committed_change(tmp_path: Path) -> None:
     proc.send_signal(signal.SIGKILL)  # mid-stream: the next write is under way
     proc.wait(timeout=10)
     selector.close()
+    committed += [int(line) for line in proc.stdout.read().split()]  # reported, not read yet
     assert len(committed) >= KILL_AFTER, proc.stderr.read() if proc.stderr else ""
     assert proc.returncode == -signal.SIGKILL
     with Store(path) as store:

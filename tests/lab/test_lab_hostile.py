@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 import trustme
 
-from tests.lab.hostile import (
+from tests.labkit.hostile import (
     BEHAVIOURS,
     DRIP_BANNER,
     PLAIN_IMAP_GREETING,
@@ -22,7 +22,7 @@ from tests.lab.hostile import (
     TLS_SMTP_BANNER,
     HostilePeer,
 )
-from tests.lab.latency import LatencyProxy
+from tests.labkit.latency import LatencyProxy
 
 WAIT = 2.0  # every blocking socket call in this module is bounded by this
 

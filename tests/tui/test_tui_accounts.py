@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Button, Checkbox, DataTable, Input, Static
 
 from probes.mail.model import Security
+from tests.waits import settle
 from tui.app import MxPilotApp
 from tui.screens.accounts.delete import ConfirmDeleteScreen
 from tui.screens.accounts.form import AccountFormScreen
@@ -48,13 +49,6 @@ OC_INBOX_PASSWORD={secret}
 OC_INBOX_MAILBOX=INBOX
 OC_INBOX_USE_SSL=True
 """
-
-
-async def settle(app: MxPilotApp, pilot: Pilot[Any]) -> None:
-    """Let workers (keyring, SQLite, file reads) finish and the screen repaint."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 async def open_accounts(app: MxPilotApp, pilot: Pilot[Any]) -> AccountsScreen:

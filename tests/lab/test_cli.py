@@ -13,7 +13,7 @@ import pytest
 from mxlab.certs import LabCertificates
 from mxlab.smtp import SmtpLabServer
 from tests.conftest import LAB_PASSWORD, LAB_USER, ROOT, secret_free
-from tests.lab.hostile import HostilePeer
+from tests.labkit.hostile import HostilePeer
 
 QUICK = ["--timeout", "2"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from tests.lab.dovecot import DovecotLab
+from tests.labkit.dovecot import DovecotLab
 
 pytestmark = pytest.mark.lab
 

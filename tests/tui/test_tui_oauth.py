@@ -16,8 +16,9 @@ from textual.widgets import Button, Input, Select, Static
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
 from probes.mail.model import Security
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
-from tests.lab.browser import LabBrowser
-from tests.test_tui_accounts import open_accounts, settle, stored_bytes, table_row, type_into
+from tests.labkit.browser import LabBrowser
+from tests.tui.test_tui_accounts import open_accounts, stored_bytes, table_row, type_into
+from tests.waits import settle, wait_until
 from tui.app import MxPilotApp
 from tui.screens.accounts.oauth_sign_in import ConfirmSignOutScreen, OAuthSignInScreen
 from tui.screens.accounts.screen import AccountsScreen
@@ -64,15 +65,6 @@ def lab_app(workspace: Workspace, lab_certs: Any) -> MxPilotApp:
 def dialog(app: MxPilotApp) -> OAuthSignInScreen:
     assert isinstance(app.screen, OAuthSignInScreen)
     return app.screen
-
-
-async def wait_until(pilot: Pilot[Any], ready: Any, seconds: float = 10.0) -> None:
-    """Let the app run until ``ready()`` (bounded)."""
-    for _ in range(int(seconds / 0.05)):
-        if ready():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the app did not get there in time")
 
 
 async def open_sign_in(app: MxPilotApp, pilot: Pilot[Any]) -> OAuthSignInScreen:

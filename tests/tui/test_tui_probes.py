@@ -27,8 +27,9 @@ from probes.mail.model import (
 )
 from probes.status import Status
 from tests.conftest import IMAP_USERS, LAB_PASSWORD, LAB_USER, secret_free
-from tests.lab.hostile import HostilePeer
-from tests.lab.latency import LatencyProxy
+from tests.labkit.hostile import HostilePeer
+from tests.labkit.latency import LatencyProxy
+from tests.waits import wait_until
 from tui.app import MxPilotApp
 from tui.screens.probes.board import ProbeBoard, RowSpec
 from tui.screens.probes.plan import preset_choice
@@ -38,8 +39,6 @@ from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
 
 IMAP_USER, IMAP_PASSWORD = next(iter(IMAP_USERS.items()))
-POLL = 0.05
-WAIT = 15.0
 
 
 def sender(port: int, name: str = "sender") -> Account:
@@ -70,13 +69,6 @@ async def open_probes(pilot: Pilot[Any], *checked: str) -> ProbesScreen:
         accounts.select(name)
     await pilot.pause()
     return screen
-
-
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(POLL)
 
 
 def cells(screen: ProbesScreen, key: str) -> list[str]:

@@ -21,7 +21,7 @@ from probes.dns.sts import HttpsOptions
 from probes.mail.resolve import Nameserver
 from probes.status import Status
 from tests.conftest import ROOT
-from tests.lab.https_server import LabHttpsServer
+from tests.labkit.https_server import LabHttpsServer
 
 POLICY = (
     b"version: STSv1\r\nmode: enforce\r\nmx: *.mail.protection.outlook.com\r\nmax_age: 604800\r\n"

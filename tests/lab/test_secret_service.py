@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LAB_PASSWORD, LAB_USER, ROOT, require_lab, secret_free
-from tests.lab.secret_service import SecretServiceSession
+from tests.labkit.secret_service import SecretServiceSession
 
 pytestmark = [pytest.mark.lab, pytest.mark.timeout(60)]
 

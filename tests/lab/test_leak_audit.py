@@ -26,7 +26,7 @@ from mxlab.memory_keyring import MemoryKeyring
 from mxlab.smtp import SmtpLabServer
 from mxpilot.cli import main
 from tests.conftest import IMAP_USERS
-from tests.lab.browser import LabBrowser
+from tests.labkit.browser import LabBrowser
 
 IMAP_USER = "imap@lab.test"
 SOURCE_USER = "empty@lab.test"

@@ -19,7 +19,7 @@ from probes.dns.mtasts import (
     parse_tlsrpt,
     policy_covers,
 )
-from tests.lab.https_server import LabHttpsServer, free_port
+from tests.labkit.https_server import LabHttpsServer, free_port
 
 POLICY = (
     b"version: STSv1\r\nmode: enforce\r\nmx: *.mail.protection.outlook.com\r\n"

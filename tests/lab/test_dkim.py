@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from probes.dns.dkim import DEFAULT_SELECTORS, check_dkim_selector, cname_style, parse_dkim
 from probes.dns.model import LookupStatus
-from tests.lab.dns_fixture import LabZones, lab_zones
+from tests.labkit.dns_fixture import LabZones, lab_zones
 
 DER = serialization.Encoding.DER
 SPKI = serialization.PublicFormat.SubjectPublicKeyInfo

@@ -15,7 +15,7 @@ from probes.mail.model import PhaseName, Protocol, Security
 from probes.oauth.client import DeviceCode
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
-from tests.lab.browser import LabBrowser
+from tests.labkit.browser import LabBrowser
 from workspace.accounts.model import Account, AccountRole, AuthKind, MailEndpoint, Side
 from workspace.auth.readiness import SMTP_BASIC_OFF, Urgency, basic_auth_readiness
 from workspace.auth.sign_in import SignIn

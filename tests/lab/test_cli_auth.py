@@ -8,7 +8,7 @@ from typing import Any
 from mxlab.identity import LAB_GOOGLE_CLIENT, LAB_GOOGLE_SECRET, LAB_MS_CLIENT, LAB_USER
 from mxlab.memory_keyring import MemoryKeyring
 from tests.conftest import Run, secret_free
-from tests.lab.browser import LabBrowser
+from tests.labkit.browser import LabBrowser
 
 
 def lab(identity: Any) -> list[str]:

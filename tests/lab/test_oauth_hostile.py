@@ -17,7 +17,7 @@ from probes.oauth.client import OAuthClient
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
 from probes.oauth.tokens import jwt_payload, token_set
-from tests.lab.hostile import HostilePeer
+from tests.labkit.hostile import HostilePeer
 
 CLIENT = "11111111-2222-3333-4444-555555555555"
 

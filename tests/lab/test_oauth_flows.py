@@ -28,7 +28,7 @@ from probes.oauth.endpoints import (
 from probes.oauth.errors import OAuthError
 from probes.oauth.loopback import LoopbackSignIn
 from probes.oauth.tokens import jwt_payload
-from tests.lab.browser import LabBrowser
+from tests.labkit.browser import LabBrowser
 
 
 def _verify(identity: Any) -> ssl.SSLContext:

@@ -1,6 +1,6 @@
 """A process that writes checklist notes as fast as it can, reporting each commit.
 
-Run as ``python -m tests.lab.checklist_writer WORKSPACE TAG COUNT``: for i in
+Run as ``python -m tests.labkit.checklist_writer WORKSPACE TAG COUNT``: for i in
 0..COUNT-1 it sets the note of one item to ``TAG i`` (every tenth change also
 adds an account) and, once the change is committed, prints ``i`` on its own
 line. The crash test kills it with SIGKILL mid-stream; the concurrency test

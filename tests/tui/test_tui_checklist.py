@@ -16,6 +16,7 @@ from mxlab.smtp import PERSONALITIES, SmtpLabServer
 from probes.mail.model import Security
 from probes.mail.resolve import Nameserver
 from tests.conftest import LAB_PASSWORD, LAB_USER
+from tests.waits import settle
 from tui.app import MxPilotApp
 from tui.screens.checklist.dialogs import ExportDialog, NoteDialog
 from tui.screens.checklist.evidence import EvidenceDialog
@@ -57,12 +58,6 @@ async def go_to(pilot: Pilot[Any], item_id: str) -> ChecklistScreen:
 def row_text(screen: ChecklistScreen, item_id: str) -> str:
     """The visible cells of an item's row, as plain text."""
     return " | ".join(cell.plain for cell in screen.query_one(PhaseList).row_cells(item_id))
-
-
-async def settle(app: MxPilotApp, pilot: Pilot[Any]) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
 
 
 async def test_tick_untick_skip_and_block_by_key(workspace: Workspace) -> None:

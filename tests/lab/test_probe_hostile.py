@@ -15,7 +15,7 @@ from mxlab.certs import LabCertificates
 from probes.mail.model import PhaseName, Protocol, Security, Target
 from probes.mail.runner import ProbeOptions, ProbeRun, run_probe, run_probes
 from probes.status import Status
-from tests.lab.hostile import HostilePeer
+from tests.labkit.hostile import HostilePeer
 
 Start = Callable[..., HostilePeer]
 HANG_SLACK = 3.0

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from probes.dns.dmarc import evaluate_dmarc, organisational_domain, parse_dmarc
 from probes.dns.dmarc_record import is_dmarc_text, report_address
 from probes.dns.model import ChangeAction, LookupStatus
-from tests.lab.dns_fixture import PROVIDER_ZONE, LabZones, lab_zones
+from tests.labkit.dns_fixture import PROVIDER_ZONE, LabZones, lab_zones
 
 
 @pytest.fixture(name="zone")

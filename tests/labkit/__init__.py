@@ -1,0 +1,1 @@
+"""The test lab: real servers on loopback (SMTP, IMAP, DNS, hostile peers)."""
