@@ -25,7 +25,7 @@ ENV = (
     f"SMTP_PASSWORD={SECRET}\n"
     "DEBUG=true\n"
 )
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _plan(ws: Workspace, path: Path):  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from probes.mail.resolve import Nameserver
 from probes.mail.runner import ProbeOptions
 from probes.status import Status
 from tests.conftest import IMAP_USERS
-from tests.test_workspace_oauth import _m365, _sign_in
+from tests.lab.test_workspace_oauth import _m365, _sign_in
 from workspace.accounts.model import Account, AccountRole, MailEndpoint, Side
 from workspace.connection import ConnectionSettings
 from workspace.history import dns_subject

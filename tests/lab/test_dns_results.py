@@ -31,8 +31,8 @@ from probes.dns.sts import HttpsOptions
 from probes.mail.resolve import Nameserver
 from probes.status import Status
 from render.dns import audit_lines, stored_dns_lines
-from tests.lab.dns_fixture import PROVIDER_ZONE, load_zone
-from tests.lab.https_server import LabHttpsServer
+from tests.labkit.dns_fixture import PROVIDER_ZONE, load_zone
+from tests.labkit.https_server import LabHttpsServer
 from tui.screens.checklist import evidence
 
 POLICY = (

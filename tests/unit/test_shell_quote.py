@@ -29,7 +29,7 @@ from probes.shell_quote import (
     quote_inside,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 UNSAFE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 VALUES = st.text(

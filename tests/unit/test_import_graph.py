@@ -1,11 +1,14 @@
-"""The import graph, read from the source (ast): no cycles, the CLI and the app kept apart."""
+"""The import graph, read from the source (ast): the CLI's commands and the app kept apart.
+
+Cycles: tests/unit/test_import_cycles.py; layers: the import-linter contracts.
+"""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _modules(package: str) -> dict[str, Path]:
@@ -27,48 +30,6 @@ def _imports(path: Path, top_level_only: bool = False) -> set[str]:
             names.add(node.module)
             names.update(f"{node.module}.{alias.name}" for alias in node.names)
     return names
-
-
-def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        for other in graph[node]:
-            if other not in index:
-                visit(other)
-                low[node] = min(low[node], low[other])
-            elif other in stack:
-                low[node] = min(low[node], index[other])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                other = stack.pop()
-                component.append(other)
-                if other == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in graph:
-        if node not in index:
-            visit(node)
-    return found
-
-
-def test_no_import_cycle_in_the_cli_or_the_workspace() -> None:
-    for package in ("mxpilot", "workspace"):
-        modules = _modules(package)
-        graph = {
-            name: {m for m in _imports(path) if m in modules and m != name}
-            for name, path in modules.items()
-        }
-        assert _cycles(graph) == [], package
 
 
 def test_commands_share_only_the_common_module() -> None:
