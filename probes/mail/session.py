@@ -160,7 +160,7 @@ class ProbeSession(PhaseRecorder):
             raise failure
         await self._close()
         self.channel = replay
-        replay.transcript = phase.transcript
+        self._attach(replay)
         self.result.verified = False
         phase.transcript.append(f"-- {failure.summary}; continuing UNVERIFIED (--insecure)")
         phase.status = Status.WARN
