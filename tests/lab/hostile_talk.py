@@ -45,11 +45,13 @@ async def chained_literals(
     writer.write(b"* OK literals.lab.test ready\r\n")
     await writer.drain()
     await reader.readline()
-    block = b"L" * size
+    block = b"L" * min(size, 65536)  # a big literal is streamed, never held whole
     writer.write(b"* 1 FETCH (BODY[] {%d}\r\n" % size)
     while not writer.is_closing():
-        writer.write(block + b" BODY[] {%d}\r\n" % size)
-        await writer.drain()
+        for start in range(0, size, len(block)):
+            writer.write(block[: min(len(block), size - start)])
+            await writer.drain()
+        writer.write(b" BODY[] {%d}\r\n" % size)
 
 
 async def huge_ehlo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, total: int) -> None:
