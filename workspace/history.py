@@ -3,26 +3,27 @@
 A result is stored as its JSON view (``to_dict``), which holds no secret by
 construction (credentials are not serialised, transcripts mask AUTH). As a
 second line of defence every secret the run used is searched for in the
-JSON, also base64-encoded as SASL would send it, and replaced.
+JSON, also base64-encoded as SASL would send it, and replaced (with the probe's
+own masking, :func:`probes.mail.secrets_mask.redact`).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from probes.mail.model import ProbeResult, Target
+from probes.mail.secrets_mask import MASK, redact
 from workspace.store import Store, now
 from workspace.stored_result import RESULT_SCHEMA, bounded, typed_result, upgrade
 
 if TYPE_CHECKING:
     from probes.dns.audit import DnsAudit
 
-MASK = "••••••"
+__all__ = ["MASK", "RunHistory", "RunRecord", "dns_subject", "probe_subject", "redact"]
 
 
 def probe_subject(target: Target) -> str:
@@ -34,31 +35,6 @@ def probe_subject(target: Target) -> str:
 def dns_subject(domain: str, profile: str) -> str:
     """What a DNS audit run is about."""
     return f"dns {domain} {profile}"
-
-
-def _variants(secret: str, usernames: Collection[str]) -> list[str]:
-    found = {secret}
-    raw = secret.encode()
-    found.add(base64.b64encode(raw).decode())
-    for user in usernames:
-        plain = f"\0{user}\0{secret}".encode()
-        found.add(base64.b64encode(plain).decode())
-        xoauth = f"user={user}\x01auth=Bearer {secret}\x01\x01".encode()
-        found.add(base64.b64encode(xoauth).decode())
-    return sorted((v for v in found if len(v) >= 4), key=len, reverse=True)
-
-
-def redact(text: str, secrets: Collection[str], usernames: Collection[str] = ()) -> str:
-    """``text`` with every secret (and its SASL encodings) masked."""
-    for secret in secrets:
-        if not secret:
-            continue
-        for variant in _variants(secret, usernames):
-            text = text.replace(variant, MASK)
-            escaped = json.dumps(variant)[1:-1]
-            if escaped != variant:
-                text = text.replace(escaped, MASK)
-    return text
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,10 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_LINE = 64 * 1024
-"""Longest line accepted from a server; a longer one is ``io.line_too_long``."""
+from probes.mail.bounds import MAX_LINE, MAX_REPLY_BYTES, SHOWN_LINE, ReplyBudget, cut, kib
+from probes.mail.secrets_mask import SecretMask
+
+__all__ = ["MAX_LINE", "Channel", "PhaseFailed", "looks_like_tls"]
 
 
 class PhaseFailed(Exception):
@@ -37,11 +39,10 @@ class PhaseFailed(Exception):
         self.facts = facts or {}
 
 
-def _printable(data: bytes, limit: int = 60) -> str:
-    """A short, safe rendering of raw bytes for a message."""
-    text = data[:limit].decode("latin-1")
-    shown = "".join(ch if ch.isprintable() else "." for ch in text)
-    return shown + ("…" if len(data) > limit else "")
+def _printable(text: str, limit: int = 60) -> str:
+    """A short, safe rendering of (already masked) server text for a message."""
+    shown = "".join(ch if ch.isprintable() else "." for ch in text[:limit])
+    return shown + ("…" if len(text) > limit else "")
 
 
 def looks_like_tls(data: bytes) -> bool:
@@ -63,7 +64,11 @@ class Channel:
 
     ``transcript`` is the list the current phase collects into; the runner
     swaps it as phases begin. Server lines are prefixed ``S:``, client lines
-    ``C:``; a line that carries a secret is written with its masked form.
+    ``C:``; every line is recorded with the probe's secrets masked (``mask``)
+    and cut to a sane length. Reads are bounded three ways: each read by
+    ``read_timeout``, everything in the current phase by ``deadline`` (a loop
+    time, see :meth:`start_phase`), and each reply by its byte and line
+    budget (see :meth:`start_reply`).
     """
 
     reader: asyncio.StreamReader
@@ -73,20 +78,84 @@ class Channel:
     encrypted: bool = False
     received: int = 0
     pending: bytearray = field(default_factory=bytearray)
+    mask: SecretMask = field(default_factory=SecretMask)
+    deadline: float | None = None
+    phase_started: float = 0.0
+    phase_received: int = 0
+    budget: ReplyBudget = field(default_factory=ReplyBudget)
+
+    def start_phase(self, started: float, deadline: float | None) -> None:
+        """A new phase began at loop time ``started``; its replies end by ``deadline``."""
+        self.phase_started = started
+        self.deadline = deadline
+        self.phase_received = 0
+
+    def start_reply(self) -> None:
+        """A new reply begins: its byte and line budgets start again."""
+        self.budget = ReplyBudget()
+
+    def record(self, line: str) -> None:
+        """Add a line to the transcript, its secrets masked and its length cut."""
+        self.transcript.append(cut(self.mask(line), SHOWN_LINE))
+
+    def _limit(self, timeout: float | None) -> tuple[float, bool]:
+        """(seconds this read may take, whether the phase deadline is what limits it)."""
+        limit = self.read_timeout if timeout is None else timeout
+        if self.deadline is None:
+            return limit, False
+        remaining = self.deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise self._deadline_passed()
+        return (remaining, True) if remaining < limit else (limit, False)
+
+    def _deadline_passed(self) -> PhaseFailed:
+        """The verdict when the phase deadline ends a read."""
+        elapsed = asyncio.get_running_loop().time() - self.phase_started
+        received = self.phase_received + len(self.pending)
+        facts: dict[str, Any] = {
+            "seconds": round(elapsed, 1),
+            "bytes_received": received,
+            "lines_received": self.budget.lines,
+        }
+        if not received:
+            msg = f"the server sent nothing within {elapsed:.0f} s"
+            return PhaseFailed("io.timeout", msg, facts=facts)
+        msg = (
+            f"the server kept talking for {elapsed:.0f} s without finishing its reply "
+            f"({received:,} bytes, {self.budget.lines:,} lines in this reply)"
+        )
+        return PhaseFailed("io.endless_reply", msg, facts=facts)
+
+    def _spend(self, size: int, lines: int) -> None:
+        """Count ``size`` bytes and ``lines`` lines against the reply's budget."""
+        self.budget.size += size
+        self.budget.lines += lines
+        self.phase_received += size
+        self.received += size
+        over = self.budget.over()
+        if over is not None:
+            facts = {"bytes": self.budget.size, "lines": self.budget.lines}
+            raise PhaseFailed("io.reply_too_big", over, facts=facts)
 
     async def read_line(self, timeout: float | None = None) -> str:
-        """Read one LF-terminated line within the deadline, or raise PhaseFailed."""
-        limit = self.read_timeout if timeout is None else timeout
+        """Read one LF-terminated line within the deadlines, or raise PhaseFailed.
+
+        The line comes back with the probe's secrets masked, so nothing built
+        from it (a summary, a fact, an exception) can carry one.
+        """
+        limit, by_deadline = self._limit(timeout)
         try:
             async with asyncio.timeout(limit):
                 raw = await self._read_raw_line()
         except TimeoutError:
-            partial = bytes(self.pending)
-            facts: dict[str, Any] = {"bytes_received": self.received + len(partial)}
+            if by_deadline:
+                raise self._deadline_passed() from None
+            partial = self.mask(bytes(self.pending).decode("utf-8", "replace"))
+            facts: dict[str, Any] = {"bytes_received": self.received + len(self.pending)}
             if partial:
                 facts["partial"] = _printable(partial)
                 msg = (
-                    f"no complete line within {limit:g} s; only {len(partial)} bytes "
+                    f"no complete line within {limit:g} s; only {len(self.pending)} bytes "
                     f"arrived ({_printable(partial)!r}): the peer is sending very slowly"
                 )
                 raise PhaseFailed("io.slow", msg, facts=facts) from None
@@ -99,13 +168,14 @@ class Channel:
             raise PhaseFailed("io.closed", msg) from None
         except OSError as exc:
             raise PhaseFailed("io.closed", f"connection error: {exc}") from None
-        self.received += len(raw)
+        line = self.mask(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
         if _is_garbage(raw):
-            self.transcript.append(f"S: <{len(raw)} bytes: {_printable(raw)}>")
-            msg = f"the server sent bytes that are not a mail protocol: {_printable(raw)!r}"
-            raise PhaseFailed("io.garbage", msg, facts={"bytes": _printable(raw)})
-        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-        self.transcript.append(f"S: {line}")
+            shown = _printable(line)
+            self.transcript.append(f"S: <{len(raw)} bytes: {shown}>")
+            msg = f"the server sent bytes that are not a mail protocol: {shown!r}"
+            raise PhaseFailed("io.garbage", msg, facts={"bytes": shown})
+        self.record(f"S: {line}")
+        self._spend(len(raw), 1)
         return line
 
     async def _read_raw_line(self) -> bytes:
@@ -122,7 +192,8 @@ class Channel:
             chunk = await self.reader.read(16384)
             if not chunk:
                 partial = bytes(self.pending)
-                facts = {"partial": _printable(partial)} if partial else {}
+                shown = _printable(self.mask(partial.decode("utf-8", "replace")))
+                facts = {"partial": shown} if partial else {}
                 if looks_like_tls(partial):
                     msg = "the server answered with TLS bytes"
                     raise PhaseFailed("io.garbage", msg, facts=facts)
@@ -131,27 +202,40 @@ class Channel:
             self.pending.extend(chunk)
 
     async def read_exact(self, count: int, timeout: float | None = None) -> bytes:
-        """Read exactly ``count`` bytes (an IMAP literal) within the deadline."""
-        limit = self.read_timeout if timeout is None else timeout
+        """Read exactly ``count`` bytes (an IMAP literal) within the deadlines and budget.
+
+        A literal that would take the reply past its byte budget is refused
+        before a byte of it is read: memory stays bounded whatever is announced.
+        """
+        if self.budget.size + count > MAX_REPLY_BYTES:
+            raise PhaseFailed(
+                "io.reply_too_big",
+                f"the server sent more than {kib(MAX_REPLY_BYTES)} in one reply "
+                f"(a literal of {count:,} bytes after {self.budget.size:,})",
+                facts={"bytes": self.budget.size + count, "lines": self.budget.lines},
+            )
+        limit, by_deadline = self._limit(timeout)
         try:
             async with asyncio.timeout(limit):
                 while len(self.pending) < count:
-                    chunk = await self.reader.read(16384)
+                    chunk = await self.reader.read(min(16384, count - len(self.pending)))
                     if not chunk:
                         raise PhaseFailed("io.closed", "the server closed the connection")
                     self.pending.extend(chunk)
         except TimeoutError:
+            if by_deadline:
+                raise self._deadline_passed() from None
             raise PhaseFailed(
                 "io.timeout", f"a literal did not arrive within {limit:g} s"
             ) from None
         data = bytes(self.pending[:count])
         del self.pending[:count]
-        self.received += count
+        self._spend(count, 0)
         return data
 
     async def send(self, line: str, *, shown: str | None = None) -> None:
         """Send one line; ``shown`` is what the transcript records (masked secrets)."""
-        self.transcript.append(f"C: {line if shown is None else shown}")
+        self.record(f"C: {line if shown is None else shown}")
         try:
             self.writer.write(line.encode("utf-8") + b"\r\n")
             async with asyncio.timeout(self.read_timeout):

@@ -86,7 +86,7 @@ async def other_mode(
                 caps = await dialect.capabilities(channel)
                 mode = Security.STARTTLS if caps.starttls else Security.NONE
                 return mode, "a plain-text greeting arrived at once"
-            context = TlsSettings.unverified_context()
+            context = TlsSettings.legacy_context()  # detection only: old versions answer too
             await handshake(channel, context, target.host, timeouts.tls)
             await dialect.greet(channel)
             return Security.TLS, "a TLS handshake succeeded and the greeting followed"

@@ -66,8 +66,8 @@ class CertificateFacts:
         )
 
     def to_facts(self) -> dict[str, Any]:
-        """The ``certificate`` dict as a phase stores it."""
-        if self.error is not None:
+        """The ``certificate`` dict as a phase stores it (``error``: what could not be read)."""
+        if self.error is not None and self.subject is None and self.issuer is None:
             return {"error": self.error}
         facts: dict[str, Any] = {
             "subject": self.subject,
@@ -82,6 +82,8 @@ class CertificateFacts:
         }
         if self.interception_product:
             facts["interception_product"] = self.interception_product
+        if self.error is not None:
+            facts["error"] = self.error
         return facts
 
     @property

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from probes.mail.bounds import MAX_LITERALS_PER_LINE
 from probes.mail.channel import Channel, PhaseFailed
 from probes.mail.model import AuthMethod, Credentials, Protocol
 from probes.mail.smtp import Capabilities
@@ -15,8 +16,6 @@ from probes.oauth.claims import refine_refusal, token_facts
 _LITERAL = re.compile(r"\{(\d+)\+?\}$")
 _EXISTS = re.compile(r"^\* (\d+) EXISTS", re.IGNORECASE)
 _CAPS_CODE = re.compile(r"\[CAPABILITY ([^\]]*)\]", re.IGNORECASE)
-MAX_RESPONSE_LINES = 10_000
-MAX_LITERAL = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,17 +59,25 @@ class ImapDialect:
         return f"mx{self._tag}"
 
     async def _read_response_line(self, channel: Channel) -> str:
-        """One logical line, with any literals inlined (bounded)."""
+        """One logical line, with any literals inlined.
+
+        Bounded by the channel (the reply's byte budget counts every literal,
+        the phase deadline ends a slow one) and by :data:`MAX_LITERALS_PER_LINE`.
+        """
         line = await channel.read_line()
-        for _ in range(100):
+        for _ in range(MAX_LITERALS_PER_LINE):
             match = _LITERAL.search(line)
             if not match:
                 return line
-            size = int(match.group(1))
-            if size > MAX_LITERAL:
-                raise PhaseFailed("io.garbage", f"the server announced a {size}-byte literal")
-            data = await channel.read_exact(size)
-            line = line + data.decode("utf-8", "replace") + await channel.read_line()
+            data = await channel.read_exact(int(match.group(1)))
+            literal = channel.mask(data.decode("utf-8", "replace"))
+            line = channel.mask(line + literal + await channel.read_line())
+        if _LITERAL.search(line):
+            raise PhaseFailed(
+                "io.reply_too_big",
+                f"the server chained more than {MAX_LITERALS_PER_LINE} literals on one line",
+                facts={"literals": MAX_LITERALS_PER_LINE + 1},
+            )
         return line
 
     async def command(
@@ -83,7 +90,8 @@ class ImapDialect:
 
     async def _completion(self, channel: Channel, tag: str) -> Completion:
         untagged: list[str] = []
-        for _ in range(MAX_RESPONSE_LINES):
+        channel.start_reply()
+        while True:
             line = await self._read_response_line(channel)
             if line.startswith(f"{tag} "):
                 status, _, text = line[len(tag) + 1 :].partition(" ")
@@ -93,10 +101,10 @@ class ImapDialect:
             if not (line.startswith("*") or line.startswith("+")):
                 raise PhaseFailed("io.garbage", f"not an IMAP response: {line[:80]!r}")
             untagged.append(line)
-        raise PhaseFailed("io.garbage", "an IMAP response that never ends")
 
     async def greet(self, channel: Channel) -> dict[str, Any]:
         """Read the ``* OK`` greeting (a ``* BYE`` is a refusal)."""
+        channel.start_reply()
         line = await channel.read_line()
         upper = line.upper()
         if upper.startswith("* BYE"):
@@ -180,22 +188,23 @@ class ImapDialect:
             )
         else:
             await channel.send(f"{tag} AUTHENTICATE {mech}")
+            channel.start_reply()
             line = await channel.read_line()
             if not line.startswith("+"):
                 status, _, text = line.partition(" ")[2].partition(" ")
                 return Completion(status.upper(), text, ())
             await channel.send(token, shown="****")
         challenges: list[str] = []
-        for _ in range(MAX_RESPONSE_LINES):
+        channel.start_reply()
+        while True:
             line = await self._read_response_line(channel)
             if line.startswith("+"):
-                challenges.append(_decode_challenge(line[1:]))
+                challenges.append(channel.mask(_decode_challenge(line[1:])))
                 await channel.send("")  # XOAUTH2 error challenge: acknowledge it
                 continue
             if line.startswith(f"{tag} "):
                 status, _, text = line[len(tag) + 1 :].partition(" ")
                 return Completion(status.upper(), text, tuple(c for c in challenges if c)[:3])
-        raise PhaseFailed("io.garbage", "an AUTHENTICATE exchange that never ends")
 
     async def inbox(self, channel: Channel, mailbox: str) -> dict[str, Any]:
         """EXAMINE the mailbox (read-only) and count its messages."""

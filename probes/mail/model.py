@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.diagnosis.model import Diagnosis
+from probes.mail.bounds import PHASE_FACTOR, PROBE_FACTOR
 from probes.mail.facts import (
     AuthFacts,
     CapabilityFacts,
@@ -103,13 +104,33 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Timeouts:
-    """Per-step time limits in seconds; every network step has one."""
+    """Per-step time limits in seconds; every network step has one.
+
+    Besides each step's own limit, a phase's replies end within
+    ``phase_deadline`` and the whole probe within ``probe_deadline``
+    (see :mod:`probes.mail.bounds`).
+    """
 
     resolve: float = 5.0
     connect: float = 8.0
     tls: float = 8.0
     reply: float = 10.0
     detect: float = 4.0
+
+    @property
+    def step(self) -> float:
+        """The longest step timeout (``--timeout`` sets them all)."""
+        return max(self.resolve, self.connect, self.tls, self.reply)
+
+    @property
+    def phase_deadline(self) -> float:
+        """Seconds within which everything the server says in one phase must be complete."""
+        return PHASE_FACTOR * self.step
+
+    @property
+    def probe_deadline(self) -> float:
+        """Seconds within which the whole probe ends, whatever the server does."""
+        return PROBE_FACTOR * self.step
 
 
 @dataclass(frozen=True)

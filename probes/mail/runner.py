@@ -31,10 +31,16 @@ class ProbeRun(ProbeSession):
     async def run(self) -> ProbeResult:
         """Run every phase; return the diagnosed result (cancellation re-raised)."""
         started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self.probe_deadline_at = loop.time() + self.options.timeouts.probe_deadline
         try:
-            await self._run()
+            async with asyncio.timeout_at(self.probe_deadline_at) as scope:
+                await self._run()
         except StopProbe:
             pass
+        except TimeoutError:
+            if not scope.expired():
+                raise  # not ours: a bug, reported as one
         except asyncio.CancelledError:
             self.result.cancelled = True
             raise

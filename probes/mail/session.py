@@ -9,6 +9,7 @@ and the session goes on only when the user asked for ``--insecure``.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from contextlib import suppress
 from typing import Any
 
@@ -18,10 +19,18 @@ from probes.mail.imap import ImapDialect
 from probes.mail.model import Phase, PhaseName, Security
 from probes.mail.recorder import PhaseRecorder
 from probes.mail.smtp import Capabilities, SmtpDialect
-from probes.mail.tls import TlsSettings, connection_facts, handshake, tls_verdict
+from probes.mail.tls import (
+    OLD_VERSIONS,
+    TlsSettings,
+    connection_facts,
+    handshake,
+    tls_verdict,
+    version_words,
+)
 from probes.status import Status
 
 _CERT_KINDS = frozenset({"tls.cert_expired", "tls.cert_untrusted", "tls.cert_hostname"})
+_VERSION_SUSPECTS = frozenset({"tls.protocol_version", "tls.closed", "tls.handshake"})
 
 
 class ProbeSession(PhaseRecorder):
@@ -130,10 +139,35 @@ class ProbeSession(PhaseRecorder):
                 phase.facts.update(facts)
                 phase.facts["verified"] = True
             except PhaseFailed as failure:
+                if failure.kind in _VERSION_SUSPECTS:
+                    await self._name_old_version(failure, starttls)
                 if failure.kind not in _CERT_KINDS:
                     raise
                 await self._after_verify_failure(phase, failure, starttls)
             tls_verdict(phase)
+
+    async def _name_old_version(self, failure: PhaseFailed, starttls: bool) -> None:
+        """After a handshake failure, learn whether the server only speaks an old version.
+
+        A second handshake that allows TLS 1.0 and weak ciphers tells which
+        version the server speaks; it is closed at once, never used to log in.
+        """
+        replay = await self._unverified_replay(starttls, TlsSettings.legacy_context())
+        if replay is None:
+            return
+        ssl_object = replay.writer.get_extra_info("ssl_object")
+        version = ssl_object.version() if ssl_object is not None else None
+        await replay.close()
+        if not version:
+            return
+        failure.facts["server_version"] = version
+        if version in OLD_VERSIONS:
+            failure.facts["handshake_error"] = failure.summary
+            failure.kind = "tls.server_old_version"
+            failure.summary = (
+                f"the server only speaks {version_words(version)}, which current clients "
+                "refuse (a diagnostic handshake allowing it succeeded, and was closed)"
+            )
 
     async def _after_verify_failure(
         self, phase: Phase, failure: PhaseFailed, starttls: bool
@@ -160,15 +194,17 @@ class ProbeSession(PhaseRecorder):
             raise failure
         await self._close()
         self.channel = replay
-        replay.transcript = phase.transcript
+        self._attach(replay)
         self.result.verified = False
         phase.transcript.append(f"-- {failure.summary}; continuing UNVERIFIED (--insecure)")
         phase.status = Status.WARN
         phase.kind = failure.kind
         phase.summary = f"UNVERIFIED: {failure.summary}"
 
-    async def _unverified_replay(self, starttls: bool) -> Channel | None:
-        """Reconnect and redo the handshake without verification, quietly."""
+    async def _unverified_replay(
+        self, starttls: bool, context: ssl.SSLContext | None = None
+    ) -> Channel | None:
+        """Reconnect and redo the handshake without verification (or with ``context``)."""
         timeouts = self.options.timeouts
         channel: Channel | None = None
         try:
@@ -181,8 +217,8 @@ class ProbeSession(PhaseRecorder):
                     await dialect.greet(channel)
                     await dialect.capabilities(channel)
                     await dialect.starttls(channel)
-                context = TlsSettings.unverified_context()
-                await handshake(channel, context, self.target.host, timeouts.tls)
+                used = context or TlsSettings.unverified_context()
+                await handshake(channel, used, self.target.host, timeouts.tls)
                 channel.transcript = []
                 return channel
         except (PhaseFailed, OSError, TimeoutError):

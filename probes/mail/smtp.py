@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from probes.mail.bounds import SHOWN_TEXT, cut
 from probes.mail.channel import Channel, PhaseFailed
 from probes.mail.facts import CapabilityFacts
 from probes.mail.model import AuthMethod, Credentials, Protocol
@@ -14,7 +15,6 @@ from probes.oauth.claims import refine_refusal, token_facts
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$")
 _ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")
-MAX_REPLY_LINES = 200
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Reply:
 
     def failure_facts(self) -> dict[str, Any]:
         """Facts for a phase that this reply ended."""
-        return {"reply": f"{self.code} {self.text}"}
+        return {"reply": cut(f"{self.code} {self.text}", SHOWN_TEXT)}
 
 
 @dataclass
@@ -75,10 +75,14 @@ class Capabilities:
 
 
 async def read_reply(channel: Channel) -> Reply:
-    """Read one SMTP reply, following ``code-`` continuation lines."""
+    """Read one SMTP reply, following ``code-`` continuation lines.
+
+    The reply is bounded by the channel: its byte and line budgets and the
+    phase deadline end a reply that is too big or never ends.
+    """
     lines: list[str] = []
-    code = 0
-    for _ in range(MAX_REPLY_LINES):
+    channel.start_reply()
+    while True:
         line = await channel.read_line()
         match = _REPLY.match(line)
         if not match:
@@ -87,17 +91,15 @@ async def read_reply(channel: Channel) -> Reply:
                 f"the server's answer is not an SMTP reply: {line[:80]!r}",
                 facts={"line": line[:200]},
             )
-        code = int(match.group(1))
         lines.append(match.group(3))
         if match.group(2) == " ":
-            return Reply(code, tuple(lines))
-    raise PhaseFailed("io.garbage", f"an SMTP reply of more than {MAX_REPLY_LINES} lines")
+            return Reply(int(match.group(1)), tuple(lines))
 
 
 def _fail_on(reply: Reply, kind: str, what: str) -> PhaseFailed:
     return PhaseFailed(
         kind,
-        f"{what}: {reply.code} {reply.text}",
+        cut(f"{what}: {reply.code} {reply.text}", SHOWN_TEXT),
         code=reply.code,
         enhanced=reply.enhanced,
         facts=reply.failure_facts(),
@@ -173,7 +175,7 @@ class SmtpDialect:
             await channel.send(f"AUTH XOAUTH2 {token}", shown="AUTH XOAUTH2 ****")
             reply = await read_reply(channel)
             if reply.code == 334:
-                detail = _decode_challenge(reply.text)
+                detail = channel.mask(_decode_challenge(reply.text))
                 await channel.send("")
                 reply = await read_reply(channel)
                 if detail:

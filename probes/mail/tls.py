@@ -9,14 +9,16 @@ antivirus or proxy product that intercepts TLS.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import os
 import ssl
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography import x509
 from cryptography.x509.oid import ExtensionOID, NameOID
@@ -25,6 +27,8 @@ from probes.mail.channel import Channel, PhaseFailed
 from probes.mail.facts import CertificateFacts
 from probes.mail.model import Phase
 from probes.status import Status
+
+_T = TypeVar("_T")
 
 INTERCEPTION_PRODUCTS: tuple[str, ...] = (
     "avast",
@@ -93,6 +97,18 @@ class TlsSettings:
             context.minimum_version = ssl.TLSVersion.TLSv1
         return context
 
+    @staticmethod
+    def legacy_context() -> ssl.SSLContext:
+        """A context that accepts TLS 1.0 and weak ciphers: to diagnose, never to log in.
+
+        Used only to learn which version a server speaks (or which mode a
+        port speaks) after a handshake failed; no probe goes on over it.
+        """
+        context = TlsSettings.unverified_context()
+        with contextlib.suppress(ssl.SSLError):
+            context.set_ciphers("ALL:@SECLEVEL=0")
+        return context
+
 
 @functools.lru_cache(maxsize=8)
 def _verifying_context(ca_file: str | None, _ssl_cert_file: str | None) -> ssl.SSLContext:
@@ -121,35 +137,55 @@ def _first(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 
 
 def certificate_facts(der: bytes, now: dt.datetime | None = None) -> dict[str, Any]:
-    """Subject, SANs, issuer, validity and days to expiry of a DER certificate."""
+    """Subject, SANs, issuer, validity and days to expiry of a DER certificate.
+
+    Never raises: a field that cannot be read (a duplicated extension, a bad
+    date, an odd name) is left out and said in the ``error`` fact.
+    """
     moment = now or dt.datetime.now(dt.UTC)
     try:
         cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
+    except Exception as exc:  # any parse failure is a fact, never a crash
         return CertificateFacts(error=f"unreadable certificate: {exc}").to_facts()
-    sans: list[str] = []
+    problems: list[str] = []
+
+    def read(what: str, get: Callable[[], _T], default: _T) -> _T:
+        try:
+            return get()
+        except Exception as exc:  # an unreadable field is a fact
+            problems.append(f"{what}: {exc.__class__.__name__}: {exc}")
+            return default
+
+    issuer = read("issuer", lambda: _name(cert.issuer), None)
+    subject = read("subject", lambda: _name(cert.subject), None)
+    not_after = read("not after", lambda: cert.not_valid_after_utc, None)
+    not_before = read("not before", lambda: cert.not_valid_before_utc, None)
+    return CertificateFacts(
+        subject=subject,
+        subject_cn=read("subject CN", lambda: _first(cert.subject, NameOID.COMMON_NAME), None),
+        sans=tuple(read("extensions", lambda: _sans(cert), [])),
+        issuer=issuer,
+        issuer_org=read("issuer O", lambda: _first(cert.issuer, NameOID.ORGANIZATION_NAME), None),
+        not_before=not_before.isoformat() if not_before else None,
+        not_after=not_after.isoformat() if not_after else None,
+        days_to_expiry=(not_after - moment).days if not_after else None,
+        self_signed=issuer is not None and issuer == subject,
+        interception_product=interception_product(issuer) if issuer else None,
+        error="; ".join(problems) or None,
+    ).to_facts()
+
+
+def _sans(cert: x509.Certificate) -> list[str]:
+    """The DNS names and IP addresses of the SubjectAlternativeName extension."""
     try:
         ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        san = ext.value
-        if isinstance(san, x509.SubjectAlternativeName):
-            sans = [str(v) for v in san.get_values_for_type(x509.DNSName)]
-            sans += [str(v) for v in san.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
-        pass
-    not_after = cert.not_valid_after_utc
-    issuer = _name(cert.issuer)
-    return CertificateFacts(
-        subject=_name(cert.subject),
-        subject_cn=_first(cert.subject, NameOID.COMMON_NAME),
-        sans=tuple(sans),
-        issuer=issuer,
-        issuer_org=_first(cert.issuer, NameOID.ORGANIZATION_NAME),
-        not_before=cert.not_valid_before_utc.isoformat(),
-        not_after=not_after.isoformat(),
-        days_to_expiry=(not_after - moment).days,
-        self_signed=cert.issuer == cert.subject,
-        interception_product=interception_product(issuer),
-    ).to_facts()
+        return []
+    san = ext.value
+    if not isinstance(san, x509.SubjectAlternativeName):
+        return []
+    found = [str(v) for v in san.get_values_for_type(x509.DNSName)]
+    return found + [str(v) for v in san.get_values_for_type(x509.IPAddress)]
 
 
 def classify_verification(error: ssl.SSLCertVerificationError) -> tuple[str, str]:
@@ -165,10 +201,31 @@ def classify_verification(error: ssl.SSLCertVerificationError) -> tuple[str, str
     return "tls.cert_untrusted", f"the certificate is not trusted ({message})"
 
 
+OLD_VERSIONS = {"SSLv2": "SSL 2", "SSLv3": "SSL 3", "TLSv1": "TLS 1.0", "TLSv1.1": "TLS 1.1"}
+"""Protocol versions current clients refuse (Python's name: the usual name)."""
+
+_VERSION_ERRORS = (
+    "TLSV1_ALERT_PROTOCOL_VERSION",
+    "UNSUPPORTED_PROTOCOL",
+    "NO_PROTOCOLS_AVAILABLE",
+    "VERSION_TOO_LOW",
+    "VERSION_TOO_HIGH",
+)
+
+
+def version_words(version: str) -> str:
+    """A protocol version as people name it: ``TLSv1`` is ``TLS 1.0``."""
+    return OLD_VERSIONS.get(version) or version.replace("TLSv", "TLS ")
+
+
 def classify_handshake(error: BaseException) -> tuple[str, str]:
     """Map any other handshake failure to (kind, plain-words reason)."""
     text = str(error)
     upper = text.upper()
+    if any(code in upper for code in _VERSION_ERRORS):
+        return "tls.protocol_version", (
+            f"the server and this client have no TLS version in common ({text})"
+        )
     if (
         "WRONG_VERSION_NUMBER" in upper
         or "RECORD_LAYER_FAILURE" in upper
@@ -181,7 +238,8 @@ def classify_handshake(error: BaseException) -> tuple[str, str]:
     if isinstance(error, (ConnectionResetError, asyncio.IncompleteReadError, EOFError)) or (
         "EOF" in upper or "UNEXPECTED_EOF" in upper
     ):
-        return "tls.closed", f"the server closed the connection during the TLS handshake ({text})"
+        detail = f" ({text})" if text else ""
+        return "tls.closed", f"the server closed the connection during the TLS handshake{detail}"
     return "tls.handshake", f"the TLS handshake failed ({text or error.__class__.__name__})"
 
 
@@ -250,6 +308,10 @@ def tls_verdict(phase: Phase) -> None:
             f"the certificate was issued by {issuer}: {cert.interception_product} is "
             "intercepting TLS (trusted here, but it sees your passwords)"
         )
+    elif cert.error is not None:
+        phase.status = Status.WARN
+        phase.kind = "tls.cert_unreadable"
+        phase.summary = f"part of the certificate could not be read ({cert.error}); {base}"
     elif version in ("TLSv1", "TLSv1.1", "SSLv3"):
         phase.status = Status.WARN
         phase.kind = "tls.old_version"

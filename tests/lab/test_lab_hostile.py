@@ -86,6 +86,10 @@ def test_behaviours_are_exported() -> None:
         "plain_on_tls",
         "dropped_syn",
         "refused",
+        "talker",
+        "literals",
+        "huge_ehlo",
+        "echo",
     }
 
 

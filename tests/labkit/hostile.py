@@ -21,6 +21,10 @@ Behaviours (``BEHAVIOURS``):
 - ``dropped_syn``: a listener whose accept queue is full, so the kernel drops new SYNs and
   ``connect()`` times out instead of being refused.
 - ``refused``: nothing listens; ``connect()`` is refused (RST).
+- ``talker``, ``literals``, ``huge_ehlo``, ``echo``: peers that talk too slowly, too much, or
+  back with the client's secret (see :mod:`tests.labkit.hostile_talk`); the TLS-version server
+  and the odd certificate are ``plain_on_tls``/``tls_on_plain`` with a context from
+  :mod:`tests.labkit.hostile_tls`.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import Literal, TypedDict, Unpack
 
 from mxlab.loop_thread import LOOPBACK, LoopThreadServer
 from mxlab.service import LabService
+from tests.labkit import hostile_talk as talk
 
 BEHAVIOURS: tuple[str, ...] = (
     "silent",
@@ -47,6 +52,10 @@ BEHAVIOURS: tuple[str, ...] = (
     "plain_on_tls",
     "dropped_syn",
     "refused",
+    "talker",
+    "literals",
+    "huge_ehlo",
+    "echo",
 )
 
 DRIP_BANNER = b"220 drip.lab.test ESMTP\r\n"
@@ -65,6 +74,10 @@ _ALLOWED_OPTIONS: dict[str, frozenset[str]] = {
     "plain_on_tls": frozenset({"protocol", "ssl_context", "handshake_timeout"}),
     "dropped_syn": frozenset(),
     "refused": frozenset(),
+    "talker": frozenset({"interval", "protocol"}),
+    "literals": frozenset({"size"}),
+    "huge_ehlo": frozenset({"total"}),
+    "echo": frozenset({"protocol"}),
 }
 _ACCEPT_QUEUE_TIMEOUT = 2.0
 _LINE_LIMIT = 8192
@@ -74,13 +87,13 @@ _RESET_GRACE = 0.05
 class PeerOptions(TypedDict, total=False):
     """Options of ``HostilePeer``; each behaviour accepts only the ones that concern it."""
 
-    interval: float  # drip: seconds between bytes (default 1.0)
-    total: int  # endless_line: bytes to send (default 10 MiB)
+    interval: float  # drip: seconds between bytes; talker: between lines (default 1.0)
+    total: int  # endless_line, huge_ehlo: bytes to send (default 10 MiB)
     chunk: int  # endless_line: bytes per write (default 64 KiB)
-    size: int  # garbage: bytes to send (default 4096)
+    size: int  # garbage: bytes to send; literals: bytes per literal (default 4096)
     seed: int  # garbage: random seed (default 0x6D78)
     reset: bool  # close: a RST (50 ms after accept) instead of a FIN (default False)
-    protocol: Literal["smtp", "imap"]  # tls_on_plain, plain_on_tls (default "smtp")
+    protocol: Literal["smtp", "imap"]  # tls_on_plain, plain_on_tls, talker, echo (default smtp)
     ssl_context: ssl.SSLContext  # plain_on_tls (required); tls_on_plain: enables STARTTLS
     handshake_timeout: float  # plain_on_tls: seconds to wait for a ClientHello (default 30)
 
@@ -187,6 +200,18 @@ class _HostileServer(LoopThreadServer):
                 await _converse(
                     reader, writer, opts.get("protocol", "smtp"), "tls.lab.test", None, in_tls=True
                 )
+            case "talker":
+                await talk.talker(
+                    reader, writer, opts.get("protocol", "smtp"), opts.get("interval", 1.0)
+                )
+            case "literals":
+                await talk.chained_literals(reader, writer, opts.get("size", 4096))
+            case "huge_ehlo":
+                await talk.huge_ehlo(reader, writer, opts.get("total", 10 * 1024 * 1024))
+            case "echo" if opts.get("protocol", "smtp") == "imap":
+                await talk.echo_imap(reader, writer)
+            case "echo":
+                await talk.echo_smtp(reader, writer)
             case _:
                 raise AssertionError(self._behaviour)
 
