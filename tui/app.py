@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui.browser import system_browser
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
 
@@ -35,13 +36,6 @@ class DemoControls(Protocol):
 
     def set_tenant_smtp_auth(self, enabled: bool) -> None:
         """Turn SMTP AUTH on or off for the demo tenant (the fix for 5.7.139)."""
-
-
-def system_browser(url: str) -> bool:
-    """``webbrowser.open`` (imported on first use: start-up stays light)."""
-    import webbrowser
-
-    return webbrowser.open(url)
 
 
 def _screen(module: str, name: str) -> Screen[None]:

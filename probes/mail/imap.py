@@ -10,8 +10,8 @@ from typing import Any
 from probes.mail.bounds import MAX_LITERALS_PER_LINE
 from probes.mail.channel import Channel, PhaseFailed
 from probes.mail.model import AuthMethod, Credentials, Protocol
+from probes.mail.oauth_claims import refine_refusal, token_facts
 from probes.mail.smtp import Capabilities
-from probes.oauth.claims import refine_refusal, token_facts
 
 _LITERAL = re.compile(r"\{(\d+)\+?\}$")
 _EXISTS = re.compile(r"^\* (\d+) EXISTS", re.IGNORECASE)

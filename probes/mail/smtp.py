@@ -11,7 +11,7 @@ from probes.mail.bounds import SHOWN_TEXT, cut
 from probes.mail.channel import Channel, PhaseFailed
 from probes.mail.facts import CapabilityFacts
 from probes.mail.model import AuthMethod, Credentials, Protocol
-from probes.oauth.claims import refine_refusal, token_facts
+from probes.mail.oauth_claims import refine_refusal, token_facts
 
 _REPLY = re.compile(r"^(\d{3})([ -])(.*)$")
 _ENHANCED = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b")

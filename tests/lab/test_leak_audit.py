@@ -237,3 +237,48 @@ def test_no_token_in_any_file_an_oauth_session_wrote(
         for secret in secrets:
             for form in encodings(secret, [LAB_USER]):
                 assert form not in data, f"a token is in {path.relative_to(tmp_path)}"
+
+
+@pytest.mark.parametrize("protocol", ["smtp", "imap"])
+def test_no_secret_from_a_server_that_echoes_it(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    hostile_peer: Callable[..., Any],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    protocol: str,
+) -> None:
+    """A peer that echoes the password and the SASL blob in its error replies.
+
+    Probed from the command line (verbose text, then JSON, each stored in the
+    history); nothing printed and no file written holds the secret in any form.
+    """
+    secret = "Echo-Me-S3cret!pass"
+    user = "echo@lab.test"
+    peer = hostile_peer("echo", protocol=protocol)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    printed: list[str] = []
+    for mode in (["-v"], ["--json"]):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(secret + "\n"))
+        main(
+            [
+                "--workspace", str(workspace),
+                "probe", f"{peer.host}:{peer.port}", "--protocol", protocol,
+                "--security", "none", "--allow-plaintext-auth", "--timeout", "1",
+                "--user", user, "--password-stdin", *mode,
+            ]
+        )  # fmt: skip
+        out, err = capsys.readouterr()
+        printed.append(out + err)
+    assert any("••••••" in text for text in printed), printed
+    forms = encodings(secret, [user])
+    written = [p for p in workspace.rglob("*") if p.is_file()]
+    assert written, "the probes were stored in the history"
+    for text in printed:
+        for form in forms:
+            assert form.decode() not in text
+    for path in written:
+        data = path.read_bytes()
+        for form in forms:
+            assert form not in data, (path.name, form)

@@ -15,15 +15,7 @@ from rich.console import Console, RenderableType
 from mxlab.smtp import SmtpLabServer
 from probes.diagnosis.model import Diagnosis, Fix
 from probes.mail.facts import CertificateFacts, TokenFacts
-from probes.mail.model import (
-    Credentials,
-    Phase,
-    PhaseName,
-    ProbeResult,
-    Protocol,
-    Security,
-    Target,
-)
+from probes.mail.model import Credentials, Phase, PhaseName, ProbeResult, Protocol, Security, Target
 from probes.mail.runner import ProbeOptions, run_probe
 from probes.mail.smtp import Capabilities
 from probes.status import Status, worst

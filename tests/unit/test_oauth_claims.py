@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from probes.mail.channel import PhaseFailed
 from probes.mail.model import AuthMethod, Credentials, Protocol
-from probes.oauth.claims import (
+from probes.mail.oauth_claims import (
     VALID_TOKEN_REFUSED,
     TokenClaims,
     read_claims,

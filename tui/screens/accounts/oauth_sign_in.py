@@ -185,7 +185,7 @@ class OAuthSignInScreen(ReportsJobErrors, ModalScreen[bool]):
 
     def _opener(self) -> Callable[[str], object] | None:
         """The app's browser opener, run in a thread worker (it may block)."""
-        from tui.app import system_browser
+        from tui.browser import system_browser
 
         opener: Callable[[str], object] | None = getattr(self.app, "open_browser", system_browser)
         if opener is None:

@@ -27,12 +27,12 @@ from probes.mail.model import ProbeFinished
 from probes.mail.presets import PRESETS
 from tui.screens.base import MxScreen
 from tui.screens.probes.board import ProbeBoard, ProbeRow, VerdictChange
+from tui.screens.probes.detail import ProbeDetail
 from tui.screens.probes.job import ProbeJob
 from tui.screens.probes.plan import PresetChoice, preset_choice
 from tui.screens.probes.status_line import status_line, verdict_notice
 from tui.screens.probes.table import ProbeTable
 from tui.widgets.footer import Footer
-from tui.widgets.probe_detail import ProbeDetail
 from tui.widgets.watch import WatchController
 
 GROUP = "probes"

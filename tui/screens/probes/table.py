@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tui.screens.probes.board import ProbeRow
-from tui.widgets.probe_detail import row_cells
+from tui.screens.probes.detail import row_cells
 
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("Probe", "probe", None),
