@@ -176,7 +176,7 @@ HOSTILE_TXT = (
     "\x1b]0;owned title\x07 window title",
     "\x9b2J C1 control sequence introducer",
     "invoice\u202efdp.exe bidi override",
-    "[bold red]loud[/] \x1b]8;;https://evil.test\x07link\x1b]8;;\x07",
+    "[bold red]loud[/] \x1b[31m red \x1b[0m\x7f\x00",
 )
 """TXT data a hostile zone publishes: markup, ESC/OSC sequences, C1 and bidi characters."""
 
