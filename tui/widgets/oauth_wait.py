@@ -80,9 +80,11 @@ class OAuthWait(VerticalScroll):
         self.query_one("#oauth-wait-intro", Static).update(
             "On any device, open this page and enter the code (it is in your clipboard):"
         )
-        self.query_one("#oauth-wait-url", Static).update(device.verification_uri)
+        self.query_one("#oauth-wait-url", Static).update(
+            one_line(device.verification_uri, REPLY_LIMIT)
+        )
         code = self.query_one("#oauth-wait-code", Static)
-        code.update(device.user_code)
+        code.update(one_line(device.user_code))
         code.display = True
         self._start(device.expires_in)
 
