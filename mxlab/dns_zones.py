@@ -170,7 +170,9 @@ def propagation_zone(main: DnsLab, first: DnsLab, second: DnsLab) -> None:
 HOSTILE_DOMAIN = "hostile.lab.test"
 
 HOSTILE_TXT = (
-    "v=spf1 include:spf.protection.outlook.com [/bold] -all",
+    "v=spf1 include:spf.protection.outlook.com [/bold] [link=https://evil.test]x[/link] "
+    "\x1b[2J\x1b]0;owned title\x07 \x9b2J \u202egnp.exe -all",
+    "MS=ms12345678 [/bold] \x1b[2J \x9b2J \u202e",
     "[link=https://evil.test]x[/link] verify me",
     "\x1b[2J\x1b[H screen cleared",
     "\x1b]0;owned title\x07 window title",
