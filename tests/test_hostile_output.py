@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from rich.console import Console, RenderableType
 from textual.pilot import Pilot
@@ -429,3 +431,36 @@ def test_every_result_type_renders_hostile_text_inert(
     assert_clean(html)
     assert "<a " not in html and "&lt;" not in HOSTILE
     assert "[link=https://evil.test]click[/link]" in html
+
+
+# Zone lines and plain prints --------------------------------------------------------------------
+
+
+def test_zone_lines_escape_hostile_txt_and_mean_the_same_to_a_zone_parser() -> None:
+    import dns.rdata
+
+    from probes.dns.model import ChangeAction, RecordChange
+    from render.zone_lines import change_lines, zone_line
+
+    value = f'v=spf1 "quoted" back\\slash {HOSTILE} -all'
+    change = RecordChange(ChangeAction.ADD, "hostile.example", "TXT", value, reason=HOSTILE)
+    line = zone_line(change)
+    assert_clean(line)
+    _name, _ttl, klass, rtype, data = line.split(" ", 4)
+    record = dns.rdata.from_text(klass, rtype, data)  # RFC 1035 \\DDD is decimal
+    assert b"".join(record.strings).decode("utf-8") == value  # type: ignore[attr-defined]
+    for shown_line in change_lines([change]):
+        assert_clean(shown_line)
+        assert "[/bold]" in shown_line
+
+
+@given(st.text(alphabet=st.characters(codec=None), max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_plain_prints_never_carry_a_control(text: str) -> None:
+    from render.text import is_unsafe, shown, shown_block, unescape_controls
+
+    one = shown(text, 10_000)
+    assert not any(is_unsafe(char) for char in one)
+    assert unescape_controls(one) == text
+    block = shown_block(text, 10_000)
+    assert not any(is_unsafe(char) and char not in "\n\t" for char in block)
