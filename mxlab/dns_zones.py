@@ -167,6 +167,43 @@ def propagation_zone(main: DnsLab, first: DnsLab, second: DnsLab) -> None:
     main.add(domain, "MX", "1 smtp.google.com.")
 
 
+HOSTILE_DOMAIN = "hostile.lab.test"
+
+HOSTILE_TXT = (
+    "v=spf1 include:spf.protection.outlook.com [/bold] [link=https://evil.test]x[/link] "
+    "\x1b[2J\x1b]0;owned title\x07 \x9b2J \u202egnp.exe -all",
+    "MS=ms12345678 [/bold] \x1b[2J \x9b2J \u202e",
+    "[link=https://evil.test]x[/link] verify me",
+    "\x1b[2J\x1b[H screen cleared",
+    "\x1b]0;owned title\x07 window title",
+    "\x9b2J C1 control sequence introducer",
+    "invoice\u202efdp.exe bidi override",
+    "[bold red]loud[/] \x1b[31m red \x1b[0m\x7f\x00",
+)
+"""TXT data a hostile zone publishes: markup, ESC/OSC sequences, C1 and bidi characters."""
+
+
+def hostile_zone(lab: DnsLab, domain: str = HOSTILE_DOMAIN) -> None:
+    """A zone whose data tries to steer the terminal: markup, escapes, C1 and bidi text.
+
+    TXT records carry Rich markup (``[/bold]``, ``[link=…]``), ESC sequences
+    (clear screen, an OSC window title ended by BEL, an OSC 8 hyperlink), the C1
+    CSI U+009B and the bidi override U+202E; the MX target and the DMARC ``rua``
+    carry markup too. Served as raw bytes by the lab's dnslib server.
+    """
+    _soa(lab, domain)
+    lab.add(domain, "MX", f"10 [bold]mx.{domain}.", ttl=3600)
+    lab.add(f"[bold]mx.{domain}", "A", "127.0.0.1")
+    for text in HOSTILE_TXT:
+        lab.add(domain, "TXT", text)
+    lab.add(
+        f"_dmarc.{domain}",
+        "TXT",
+        "v=DMARC1; p=none; rua=mailto:[link=https://evil.test]d[/link]@evil.test\x1b[2J",
+    )
+    lab.add(f"selector1._domainkey.{domain}", "TXT", "v=DKIM1; k=rsa; p=[/bold]\x9b\u202e")
+
+
 def full_lab(lab: DnsLab) -> None:
     """Every fixture zone on one server."""
     provider_records(lab)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -16,12 +15,17 @@ from mxpilot.common import (
     confirm,
     open_workspace,
     parse_endpoint,
+    print_json,
+    say,
     workspace_option,
 )
 from mxpilot.import_commands import add_import_parsers, import_csv, import_env
+from render.text import one_line, shown
 from workspace.accounts.model import PROVIDERS
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from workspace.accounts.model import Account
     from workspace.session import Workspace
 
@@ -124,7 +128,9 @@ def _ask_secret(args: argparse.Namespace, name: str, required: bool) -> str | No
             raise UsageError("empty password on stdin")
         return secret
     if sys.stdin.isatty():
-        secret = getpass.getpass(f"Password for {name} (stored in the OS keyring; empty: none): ")
+        secret = getpass.getpass(
+            f"Password for {shown(name)} (stored in the OS keyring; empty: none): "
+        )
         if not secret and required:
             raise UsageError("empty password")
         return secret or None
@@ -188,7 +194,7 @@ def run_accounts_command(args: argparse.Namespace) -> int:
 
 def _keyring(ws: Workspace, args: argparse.Namespace) -> int:
     status = ws.secrets.status()
-    print(status.describe())
+    say(status.describe())
     return EXIT_OK if status.ready else EXIT_FAILED
 
 
@@ -240,14 +246,15 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
             "keyring": {"backend": status.name, "state": status.state.value},
             "accounts": [account_view(ws, a) for a in accounts],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return EXIT_OK
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     console = Console()
-    console.print(f"workspace: {ws.path}", highlight=False)
-    console.print(status.describe(), highlight=False)
+    console.print(Text("workspace: ").append_text(one_line(str(ws.path))))
+    console.print(one_line(status.describe()))
     if not accounts:
         console.print("No accounts yet: 'mxpilot accounts add' or 'mxpilot accounts import-env'.")
         return EXIT_OK
@@ -260,15 +267,15 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
     table.add_column("Last probe", overflow="fold")
     for account in accounts:
         view = account_view(ws, account)
-        servers = "\n".join(f"{p.upper()} {view[p]}" for p in ("imap", "smtp") if view[p])
+        servers = [one_line(f"{p.upper()} {view[p]}") for p in ("imap", "smtp") if view[p]]
         last = view["last_probe"]
         table.add_row(
-            account.name,
-            f"{account.address}\n[dim]{', '.join(view['roles'])}[/]",
-            f"{view['side']}\n[dim]{account.provider}[/]",
-            servers or "—",
-            f"{view['secret']}\n[dim]{view['auth']}[/]",
-            f"{last['status']}\n[dim]{last['at']}[/]" if last else "—",
+            one_line(account.name),
+            _two_lines(account.address, ", ".join(view["roles"])),
+            _two_lines(view["side"], account.provider),
+            Text("\n").join(servers) if servers else Text("—"),
+            _two_lines(view["secret"], view["auth"]),
+            _two_lines(str(last["status"]), str(last["at"])) if last else Text("—"),
         )
     console.print(table)
     from workspace.auth.readiness import basic_auth_readiness
@@ -281,11 +288,20 @@ def _list(ws: Workspace, args: argparse.Namespace) -> int:
         if coming:
             parts.append(f"{len(coming)} stop working by {coming[-1]}")
         console.print(
-            f"[yellow]{len(findings)} login(s) depend on Basic auth[/] ({', '.join(parts)}): "
-            "'mxpilot auth readiness' says what to do",
-            highlight=False,
+            Text.assemble(
+                (f"{len(findings)} login(s) depend on Basic auth", "yellow"),
+                f" ({', '.join(parts)}): 'mxpilot auth readiness' says what to do",
+            )
         )
     return EXIT_OK
+
+
+def _two_lines(first: str, second: str) -> Text:
+    """A table cell: an (untrusted) value, and a dim second value below it."""
+    cell = one_line(first)
+    cell.append("\n")
+    cell.append_text(one_line(second, style="dim"))
+    return cell
 
 
 def _show(ws: Workspace, args: argparse.Namespace) -> int:
@@ -309,7 +325,7 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
             state = "working" if start.status in ("pass", "warn") else "failing"
             view["since"][subject] = f"{state} since {start.started_at} (run #{start.id})"
     if args.json:
-        print(json.dumps(view, ensure_ascii=False, indent=2))
+        print_json(view)
         return EXIT_OK
     for key in (
         "name",
@@ -327,22 +343,22 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
         value = view[key]
         if isinstance(value, list):
             value = ", ".join(value)
-        print(f"{key:>9}: {value if value else '—'}")
+        say(f"{key:>9}: {value if value else '—'}")
     for key, value in account.extra.items():
-        print(f"{key:>9}: {value}")
+        say(f"{key:>9}: {value}")
     oauth = view["oauth"]
     if oauth:
         who = f", signed in as {oauth['signed_in_as']}" if oauth["signed_in_as"] else ""
-        print(f"{'oauth':>9}: {oauth['state']}{who} ({oauth['app']})")
+        say(f"{'oauth':>9}: {oauth['state']}{who} ({oauth['app']})")
         if oauth["scopes"]:
-            print(f"{'scopes':>9}: {' '.join(oauth['scopes'])}")
+            say(f"{'scopes':>9}: {' '.join(oauth['scopes'])}")
     for finding in view["readiness"]:
-        print(f"  Basic auth, {finding['protocol'].upper()}: {finding['message']}")
-        print(f"    way out: {finding['way_out']}")
+        say(f"  Basic auth, {finding['protocol'].upper()}: {finding['message']}")
+        say(f"    way out: {finding['way_out']}")
     for subject, since in view["since"].items():
-        print(f"  {subject}: {since}")
+        say(f"  {subject}: {since}")
     for run in view["history"]:
-        print(f"  #{run['id']} {run['at']} {run['status']:5} {run['subject']}: {run['summary']}")
+        say(f"  #{run['id']} {run['at']} {run['status']:5} {run['subject']}: {run['summary']}")
     return EXIT_OK
 
 
@@ -362,7 +378,7 @@ def _add(ws: Workspace, args: argparse.Namespace) -> int:
         secret = _ask_secret(args, account.name, required=False)
     created = ws.accounts.add(account, secret)
     where = "password stored in the OS keyring" if secret else "no password stored"
-    print(f"account {created.name} created ({where})")
+    say(f"account {created.name} created ({where})")
     return EXIT_OK
 
 
@@ -373,23 +389,23 @@ def _edit(ws: Workspace, args: argparse.Namespace) -> int:
         changed = replace(changed, name=args.rename)
     if changed != account:
         changed = ws.accounts.update(changed)
-        print(f"account {changed.name} updated")
+        say(f"account {changed.name} updated")
     if args.set_password or args.password_stdin:
         ws.secrets.require_ready()
         secret = _ask_secret(args, changed.name, required=True)
         assert secret is not None
         ws.accounts.set_secret(changed, secret)
-        print(f"password of {changed.name} stored in the OS keyring")
+        say(f"password of {changed.name} stored in the OS keyring")
     elif changed == account:
-        print("nothing to change")
+        say("nothing to change")
     return EXIT_OK
 
 
 def _remove(ws: Workspace, args: argparse.Namespace) -> int:
     account = ws.accounts.get(args.name)
     if not confirm(args, f"Delete {account.name} and its secrets from the keyring?"):
-        print("nothing deleted")
+        say("nothing deleted")
         return EXIT_OK
     ws.accounts.remove(account.name)
-    print(f"account {account.name} deleted, with its keyring entries")
+    say(f"account {account.name} deleted, with its keyring entries")
     return EXIT_OK

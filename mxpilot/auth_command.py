@@ -19,6 +19,7 @@ from mxpilot.common import (
     add_connection_options,
     connection_settings,
     open_workspace,
+    say,
     workspace_option,
 )
 
@@ -176,13 +177,13 @@ def _login(ws: Workspace, args: argparse.Namespace) -> int:
     secret = _client_secret(args)
     google = app.platform is IdentityPlatform.GOOGLE
     if secret is None and google and ws.signins.client_secret(account) is None:
-        print(
+        say(
             "mxpilot: note: Google desktop apps usually need their client secret: "
             "pipe it with --client-secret-stdin (it is kept in the keyring)",
             file=sys.stderr,
         )
     sign_in = SignIn(ws.tokens, account, app, client_secret=secret)
-    print(f"Signing {account.name} in with {app.label}.", file=sys.stderr)
+    say(f"Signing {account.name} in with {app.label}.", file=sys.stderr)
     progress = _ProgressLine()
     try:
         if flow == "device":
@@ -196,26 +197,26 @@ def _login(ws: Workspace, args: argparse.Namespace) -> int:
     progress.clear()
     tokens = result.tokens
     who = tokens.signed_in_as or "(the token does not say)"
-    print(f"Signed in as {who}.")
-    print(f"Granted: {' '.join(tokens.scopes) or '(not stated)'}")
-    print(f"Access token valid until {tokens.expires_at:%Y-%m-%d %H:%M} UTC (kept in memory only).")
-    print(f"Refresh token stored in the OS keyring ({ws.secrets.status().name}).")
+    say(f"Signed in as {who}.")
+    say(f"Granted: {' '.join(tokens.scopes) or '(not stated)'}")
+    say(f"Access token valid until {tokens.expires_at:%Y-%m-%d %H:%M} UTC (kept in memory only).")
+    say(f"Refresh token stored in the OS keyring ({ws.secrets.status().name}).")
     if result.account.auth.value == "oauth" and account.auth.value != "oauth":
-        print(f"{account.name} now logs in with OAuth (XOAUTH2); was: {account.auth.value}.")
+        say(f"{account.name} now logs in with OAuth (XOAUTH2); was: {account.auth.value}.")
     for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", file=sys.stderr)
     return EXIT_FAILED if result.missing_scopes else EXIT_OK
 
 
 def _show_code(device: DeviceCode) -> None:
-    print(f"To sign in, open {device.verification_uri} and enter the code {device.user_code}")
-    print(f"(the code expires in {device.expires_in // 60} min {device.expires_in % 60} s)")
+    say(f"To sign in, open {device.verification_uri} and enter the code {device.user_code}")
+    say(f"(the code expires in {device.expires_in // 60} min {device.expires_in % 60} s)")
     sys.stdout.flush()
 
 
 def _show_url(url: str) -> None:
-    print("To sign in, open this URL in a browser (on this computer):")
-    print(url)
+    say("To sign in, open this URL in a browser (on this computer):")
+    say(url)
     sys.stdout.flush()
 
 
@@ -251,7 +252,7 @@ def _browser() -> Any:
     try:
         webbrowser.get()
     except webbrowser.Error:
-        print("(no browser found here: open the URL on this computer yourself)", file=sys.stderr)
+        say("(no browser found here: open the URL on this computer yourself)", file=sys.stderr)
         return None
     return webbrowser.open
 
@@ -259,15 +260,15 @@ def _browser() -> Any:
 def _oauth_failure(exc: OAuthError, args: argparse.Namespace, account: Account) -> int:
     from probes.diagnosis.explain import explain
 
-    print(f"mxpilot: sign-in failed: {exc.message}", file=sys.stderr)
+    say(f"mxpilot: sign-in failed: {exc.message}", file=sys.stderr)
     found = explain(exc.message, {"mailbox": account.login}, getattr(args, "lang", "en"))
     for diagnosis in found.findings[:1]:
-        print(f"  {diagnosis.title}", file=sys.stderr)
-        print(f"  {diagnosis.cause}", file=sys.stderr)
+        say(f"  {diagnosis.title}", file=sys.stderr)
+        say(f"  {diagnosis.cause}", file=sys.stderr)
         for fix in diagnosis.fixes:
-            print(f"  - {fix.text}", file=sys.stderr)
+            say(f"  - {fix.text}", file=sys.stderr)
             if fix.command:
-                print(f"      {fix.command}", file=sys.stderr)
+                say(f"      {fix.command}", file=sys.stderr)
     if exc.error in ("unauthorized_client", "invalid_client") or exc.aadsts == "AADSTS700016":
-        print("  'mxpilot auth setup' shows how to create the app registration.", file=sys.stderr)
+        say("  'mxpilot auth setup' shows how to create the app registration.", file=sys.stderr)
     return EXIT_FAILED

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from typing import TYPE_CHECKING, Any
 
-from mxpilot.common import EXIT_FAILED, EXIT_OK
+from mxpilot.common import EXIT_FAILED, EXIT_OK, print_json, say, say_block
 
 if TYPE_CHECKING:
     from workspace.accounts.model import Account
@@ -69,22 +68,22 @@ def run_status(ws: Workspace, args: argparse.Namespace) -> int:
             view["problem"] = problem
         views.append(view)
     if args.json:
-        print(json.dumps({"accounts": views}, ensure_ascii=False, indent=2))
+        print_json({"accounts": views})
         return EXIT_FAILED if failed else EXIT_OK
     if not views:
-        print("No account uses OAuth yet: 'mxpilot auth login --account NAME'.")
+        say("No account uses OAuth yet: 'mxpilot auth login --account NAME'.")
     for view in views:
-        print(f"{view['account']}: {view['state']}")
+        say(f"{view['account']}: {view['state']}")
         if "platform" in view:
-            print(f"  app: {view['platform']} {view['client_id']} (tenant {view['tenant']})")
+            say(f"  app: {view['platform']} {view['client_id']} (tenant {view['tenant']})")
         if view.get("signed_in_as"):
-            print(f"  signed in as {view['signed_in_as']} at {view['signed_in_at']}")
+            say(f"  signed in as {view['signed_in_as']} at {view['signed_in_at']}")
         if view.get("scopes"):
-            print(f"  scopes: {' '.join(view['scopes'])}")
+            say(f"  scopes: {' '.join(view['scopes'])}")
         if "access_token_expires" in view:
-            print(f"  access token valid until {view['access_token_expires']} (refreshed now)")
+            say(f"  access token valid until {view['access_token_expires']} (refreshed now)")
         if view.get("problem"):
-            print(f"  problem: {view['problem']}")
+            say(f"  problem: {view['problem']}")
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -94,18 +93,18 @@ def run_logout(ws: Workspace, args: argparse.Namespace) -> int:
 
     account = ws.accounts.get(args.account)
     if ws.signins.record(account) is None:
-        print(f"{account.name} has no OAuth sign-in.")
+        say(f"{account.name} has no OAuth sign-in.")
         return EXIT_OK
     try:
         revoked = asyncio.run(ws.tokens.sign_out(account, revoke=not args.local_only))
     except OAuthError as exc:
-        print(f"Signed out here; the platform did not confirm the revocation: {exc.message}")
+        say(f"Signed out here; the platform did not confirm the revocation: {exc.message}")
         return EXIT_FAILED
-    print(f"Signed {account.name} out: the refresh token is deleted from the keyring.")
+    say(f"Signed {account.name} out: the refresh token is deleted from the keyring.")
     if revoked:
-        print("The platform revoked the token as well.")
+        say("The platform revoked the token as well.")
     elif not args.local_only:
-        print(
+        say(
             "Microsoft has no endpoint to revoke one refresh token; to end every session of "
             f"the mailbox: Revoke-MgUserSignInSession -UserId {account.login}"
         )
@@ -121,11 +120,13 @@ def run_setup(args: argparse.Namespace) -> int:
         guide = microsoft_registration_guide(args.tenant, lang)
     else:
         guide = google_registration_guide(lang)
-    print(guide.title)
+    say(guide.title)
     for number, step in enumerate(guide.steps, 1):
-        print(f"{number}. {step}")
+        say(f"{number}. {step}")
     for shell, command in guide.commands:
-        print(f"\n# {shell}\n{command}")
+        say()
+        say(f"# {shell}")
+        say_block(command)
     return EXIT_OK
 
 
@@ -135,13 +136,13 @@ def run_readiness(ws: Workspace, args: argparse.Namespace) -> int:
 
     findings = basic_auth_readiness(ws.accounts.list())
     if args.json:
-        print(json.dumps({"findings": [f.to_dict() for f in findings]}, indent=2))
+        print_json({"findings": [f.to_dict() for f in findings]}, ensure_ascii=True)
     elif not findings:
-        print("Every account is ready: none depends on Basic authentication.")
+        say("Every account is ready: none depends on Basic authentication.")
     for finding in [] if args.json else findings:
-        print(
+        say(
             f"{finding.urgency.value.upper():6} {finding.account} {finding.protocol.value.upper()}"
             f" ({finding.platform}, {finding.deadline.isoformat()}): {finding.message}"
         )
-        print(f"       way out: {finding.way_out}")
+        say(f"       way out: {finding.way_out}")
     return EXIT_FAILED if any(f.urgency is not Urgency.LATER for f in findings) else EXIT_OK

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,9 @@ from mxpilot.common import (
     add_connection_options,
     connection_settings,
     open_workspace,
+    print_json,
+    say,
+    say_block,
     workspace_option,
 )
 
@@ -25,13 +27,14 @@ if TYPE_CHECKING:
 
 STATES = ("done", "open", "skipped", "blocked")
 MARKS = {
-    "verified": "[green]✔ verified[/]",
-    "done": "[green]✓ done[/]",
-    "skipped": "[dim]– skipped[/]",
-    "blocked": "[red]⛔ blocked[/]",
-    "regressed": "[bold red]⚠ regressed[/]",
-    "open": "☐ open",
+    "verified": ("✔ verified", "green"),
+    "done": ("✓ done", "green"),
+    "skipped": ("– skipped", "dim"),
+    "blocked": ("⛔ blocked", "red"),
+    "regressed": ("⚠ regressed", "bold red"),
+    "open": ("☐ open", ""),
 }
+"""Per item status: the mark shown and its Rich style."""
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,7 +113,7 @@ def _templates() -> int:
 
     for template_id in available_templates():
         en, es = load_template(template_id, "en"), load_template(template_id, "es")
-        print(f"{template_id}: {en.title} / {es.title} ({len(en.items)} items)")
+        say(f"{template_id}: {en.title} / {es.title} ({len(en.items)} items)")
     return EXIT_OK
 
 
@@ -119,17 +122,17 @@ def _new(ws: Workspace, args: argparse.Namespace) -> int:
     created = ws.checklists.create(
         args.domain, template=args.template, lang=lang, name=args.name, tenant=args.tenant
     )
-    print(f"checklist {created.name} created: {created.title}, {len(created.items)} items ({lang})")
+    say(f"checklist {created.name} created: {created.title}, {len(created.items)} items ({lang})")
     return EXIT_OK
 
 
 def _list(ws: Workspace, args: argparse.Namespace) -> int:
     names = ws.checklists.names()
     if not names:
-        print("No checklist yet: 'mxpilot checklist new --domain example.com'.")
+        say("No checklist yet: 'mxpilot checklist new --domain example.com'.")
     for name in names:
         c = ws.checklists.get(name)
-        print(f"{c.name}: {c.title} for {c.domain} — {c.finished}/{len(c.items)} done")
+        say(f"{c.name}: {c.title} for {c.domain} — {c.finished}/{len(c.items)} done")
     return EXIT_OK
 
 
@@ -165,7 +168,9 @@ def item_view(item: ChecklistItem) -> dict[str, Any]:
 
 def _show(ws: Workspace, args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
+
+    from render.text import one_line
 
     checklist = ws.checklists.get(args.checklist)
     if args.item:
@@ -180,32 +185,45 @@ def _show(ws: Workspace, args: argparse.Namespace) -> int:
             "total": len(checklist.items),
             "items": [item_view(i) for i in checklist.items],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
         return EXIT_OK
     console = Console()
     console.print(
-        f"[bold]{escape(checklist.title)}[/] — {escape(checklist.domain)} "
-        f"({checklist.finished}/{len(checklist.items)} done)"
+        Text.assemble(
+            one_line(checklist.title, style="bold"),
+            " — ",
+            one_line(checklist.domain),
+            f" ({checklist.finished}/{len(checklist.items)} done)",
+        )
     )
     from rich.table import Table
 
     for phase in checklist.phases():
         bar_done = round(20 * phase.finished / phase.total) if phase.total else 20
         console.print(
-            f"\n[bold]{escape(phase.title)}[/]  {'█' * bar_done}{'░' * (20 - bar_done)} "
-            f"{phase.finished}/{phase.total}"
+            Text.assemble(
+                "\n",
+                one_line(phase.title, style="bold"),
+                f"  {'█' * bar_done}{'░' * (20 - bar_done)} {phase.finished}/{phase.total}",
+            )
         )
         table = Table(box=None, show_header=False, padding=(0, 1), pad_edge=True)
         table.add_column("status", no_wrap=True, width=12)
         table.add_column("id", no_wrap=True, style="dim")
         table.add_column("item", overflow="fold", ratio=1)
         for item in phase.items:
-            text = escape(item.title) + (" [dim](auto)[/]" if item.check else "")
+            text = one_line(item.title)
+            if item.check:
+                text.append(" (auto)", style="dim")
             if item.changed_at:
-                text += f"\n[dim]{item.changed_at} {escape(item.changed_by or '')}[/]"
+                text.append("\n")
+                text.append_text(
+                    one_line(f"{item.changed_at} {item.changed_by or ''}", style="dim")
+                )
             if item.note:
-                text += f"\n[italic]{escape(item.note)}[/]"
-            table.add_row(MARKS[item.status_label], item.item_id, text)
+                text.append("\n")
+                text.append_text(one_line(item.note, style="italic"))
+            table.add_row(Text(*MARKS[item.status_label]), one_line(item.item_id), text)
         console.print(table)
     return EXIT_OK
 
@@ -218,38 +236,44 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
             {"at": e.at, "by": e.actor, "action": e.action, "detail": e.detail}
             for e in ws.checklists.events(checklist, item.item_id)
         ]
-        print(json.dumps(view, ensure_ascii=False, indent=2))
+        print_json(view)
         return EXIT_OK
     from workspace.checklist.template import RemediationCommand
     from workspace.usecases.checklist_values import checklist_values
 
     values = checklist_values(ws, checklist)
-    print(f"{item.title}  [{item.item_id}]  {item.status_label}")
-    print(f"phase: {item.phase_title}")
+    say(f"{item.title}  [{item.item_id}]  {item.status_label}")
+    say(f"phase: {item.phase_title}")
     help_text = RemediationCommand("text", item.help).render(values).command
-    print(f"\n{help_text}\n")
+    say()
+    say_block(help_text)
+    say()
     if item.check:
-        print(f"automatic check: {item.check.label(checklist.lang)}")
+        say(f"automatic check: {item.check.label(checklist.lang)}")
     for command in item.commands:
         rendered = command.render(values)
-        print(f"\n  # {rendered.note}" if rendered.note else "")
-        print(f"  {rendered.shell}> {rendered.command}")
+        say()
+        if rendered.note:
+            say(f"  # {rendered.note}")
+        say(f"  {rendered.shell}> {rendered.command}")
     if item.note:
-        print(f"\nnote: {item.note}")
+        say()
+        say(f"note: {item.note}")
     for label, check in (("evidence", item.evidence), ("last check", item.last_check)):
         if check is not None:
             runs = ", ".join(f"#{r}" for r in check.run_ids)
-            print(f"{label}: {check.at} {check.status} — {check.summary} (runs {runs})")
+            say(f"{label}: {check.at} {check.status} — {check.summary} (runs {runs})")
     if item.evidence is not None and item.evidence.run_ids and not item.regressed:
         first = ws.history.get(item.evidence.run_ids[0])
         since = ws.history.passing_since(first.subject) if first else None
         if since is not None:
-            print(f"working since {since.started_at} (run #{since.id})")
+            say(f"working since {since.started_at} (run #{since.id})")
     events = ws.checklists.events(checklist, item.item_id)
     if events:
-        print("\nlog:")
+        say()
+        say("log:")
         for event in events:
-            print(f"  {event.at} {event.actor}: {event.action} {event.detail}".rstrip())
+            say(f"  {event.at} {event.actor}: {event.action} {event.detail}".rstrip())
     return EXIT_OK
 
 
@@ -263,14 +287,14 @@ def _check(ws: Workspace, args: argparse.Namespace) -> int:
         item = ws.checklists.set_state(
             checklist, item_id, ItemState(args.state), actor=args.by, note=args.note
         )
-        print(f"{item.item_id}: {item.status_label}")
+        say(f"{item.item_id}: {item.status_label}")
     return EXIT_OK
 
 
 def _note(ws: Workspace, args: argparse.Namespace) -> int:
     checklist = ws.checklists.get(args.checklist)
     item = ws.checklists.set_note(checklist, args.item, args.text, actor=args.by)
-    print(f"{item.item_id}: note {'saved' if item.note else 'cleared'}")
+    say(f"{item.item_id}: note {'saved' if item.note else 'cleared'}")
     return EXIT_OK
 
 
@@ -283,21 +307,21 @@ def _verify(ws: Workspace, args: argparse.Namespace) -> int:
     checklist = ws.checklists.get(args.checklist)
     items = items_to_check(checklist, args.items)
     if not items:
-        print("no item of this checklist has an automatic check")
+        say("no item of this checklist has an automatic check")
         return EXIT_OK
-    print(f"verifying {len(items)} item(s)…", file=sys.stderr)
+    say(f"verifying {len(items)} item(s)…", file=sys.stderr)
     outcomes = asyncio.run(verify_checklist(ws, settings, checklist, args.items))
     if args.json:
         payload = [
             {"item": o.item_id, "status": o.status.value, "summary": o.summary, "runs": o.run_ids}
             for o in outcomes
         ]
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         after = ws.checklists.get(checklist.name)
         for outcome in outcomes:
             item = after.item(outcome.item_id)
-            print(
+            say(
                 f"{outcome.status.value.upper():7} {item.item_id}: {item.status_label} — "
                 f"{outcome.summary}"
             )
@@ -305,7 +329,7 @@ def _verify(ws: Workspace, args: argparse.Namespace) -> int:
 
 
 def _report(ws: Workspace, args: argparse.Namespace) -> int:
-    from workspace.checklist.report import ChecklistReport
+    from render.checklist_report import ChecklistReport
     from workspace.usecases.checklist_values import checklist_values
 
     checklist = ws.checklists.get(args.checklist)
@@ -320,5 +344,5 @@ def _report(ws: Workspace, args: argparse.Namespace) -> int:
         replace_file(args.output, text.encode("utf-8"))
     except OSError as exc:
         raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
-    print(f"report written to {args.output}")
+    say(f"report written to {args.output}")
     return EXIT_OK

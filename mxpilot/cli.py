@@ -31,6 +31,8 @@ from mxpilot.common import (
     EXIT_USAGE,
     UsageError,
     default_lang,
+    say,
+    say_block,
 )
 
 COMMANDS = {
@@ -85,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _, run = COMMANDS[args.command]
             return run(args)
     except UsageError as exc:
-        print(f"mxpilot: {exc}", file=sys.stderr)
+        say(f"mxpilot: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("mxpilot: interrupted", file=sys.stderr)
@@ -93,13 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # never a traceback in the user's face
         known = _workspace_failure(exc)
         if known is not None:
-            print(f"mxpilot: {known[1]}", file=sys.stderr)
+            say_block(f"mxpilot: {known[1]}", file=sys.stderr)
             return known[0]
-        print(
-            f"mxpilot: internal error: {exc.__class__.__name__}: {exc}\n"
-            "This is a bug; please report it with the command you ran.",
-            file=sys.stderr,
-        )
+        say(f"mxpilot: internal error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        say("This is a bug; please report it with the command you ran.", file=sys.stderr)
         return EXIT_INTERNAL
     parser.print_help()
     return EXIT_USAGE
@@ -116,6 +115,7 @@ def _workspace_failure(exc: Exception) -> tuple[int, str] | None:
     """Exit code and message for the workspace's own errors (a user problem, not a bug)."""
     if "workspace.store" not in sys.modules:
         return None
+    from render.text import shown
     from workspace.accounts.book import AccountConflict, AccountNotFound
     from workspace.accounts.model import AccountError
     from workspace.checklist.book import ChecklistError
@@ -123,14 +123,14 @@ def _workspace_failure(exc: Exception) -> tuple[int, str] | None:
     from workspace.store import StoreError
 
     if isinstance(exc, AccountError):
-        lines = "\n".join(f"  {name}: {text}" for name, text in exc.problems.items())
+        lines = "\n".join(f"  {shown(name)}: {shown(text)}" for name, text in exc.problems.items())
         return EXIT_USAGE, f"the account is not valid:\n{lines}"
     if isinstance(exc, AccountNotFound | ChecklistError):
-        return EXIT_USAGE, str(exc)
+        return EXIT_USAGE, shown(exc)
     if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
-        return EXIT_USAGE, exc.args[0]
+        return EXIT_USAGE, shown(exc.args[0])
     if isinstance(exc, SecretStoreError | StoreError | AccountConflict):
-        return EXIT_FAILED, str(exc)
+        return EXIT_FAILED, shown(exc)
     return None
 
 

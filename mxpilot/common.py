@@ -13,12 +13,13 @@ every command imports it. Exit codes (documented in the README):
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from workspace.accounts.model import MailEndpoint
@@ -34,6 +35,46 @@ EXIT_INTERRUPTED = 130
 
 class UsageError(Exception):
     """Bad input from the user: printed as one clear line, exit code 2."""
+
+
+# Output: untrusted text is data ---------------------------------------------------------
+
+SAY_LIMIT = 2_000
+"""Characters of one printed line (a server reply quoted in it included); longer is cut."""
+
+
+def say(
+    text: object = "", *, file: TextIO | None = None, end: str = "\n", flush: bool = False
+) -> None:
+    """Print one line that may carry untrusted values (addresses, replies, paths, errors).
+
+    The line is cut at :data:`SAY_LIMIT` characters (the cut is said) and every
+    control character in it, newlines included, is visibly escaped
+    (:func:`render.text.shown`), so a value can neither steer the terminal nor
+    fake a line of its own. A line of several values is one ``say``; output of
+    several lines is several calls (or :func:`say_block`).
+    """
+    from render.text import shown
+
+    print(shown(text, SAY_LIMIT), file=file, end=end, flush=flush)
+
+
+def say_block(text: object, *, file: TextIO | None = None) -> None:
+    """Print multi-line text that may carry untrusted values: newlines kept, the rest escaped."""
+    from render.text import REPLY_LIMIT, shown_block
+
+    print(shown_block(text, REPLY_LIMIT * 4), file=file)
+
+
+def print_json(payload: object, *, ensure_ascii: bool = False) -> None:
+    """Print a ``--json`` document: every string through :func:`render.text.json_safe`.
+
+    Still valid JSON with the same shape; C1 controls, bidi overrides and other
+    unsafe characters (which ``json.dumps`` would write raw) are visibly escaped.
+    """
+    from render.text import json_safe
+
+    print(json.dumps(json_safe(payload), ensure_ascii=ensure_ascii, indent=2))
 
 
 def default_lang() -> str:
@@ -88,7 +129,7 @@ def history_errors() -> tuple[type[Exception], ...]:
 
 def note_history_error(exc: Exception) -> None:
     """Keeping the history is best effort: a one-line note on stderr, never the result."""
-    print(f"mxpilot: note: results not kept in the workspace history ({exc})", file=sys.stderr)
+    say(f"mxpilot: note: results not kept in the workspace history ({exc})", file=sys.stderr)
 
 
 @contextmanager
@@ -113,7 +154,9 @@ def confirm(args: argparse.Namespace, question: str) -> bool:
         return True
     if not sys.stdin.isatty():
         raise UsageError(f"{question} — no terminal to ask: add --yes")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes", "s", "si", "sí")
+    from render.text import shown
+
+    return input(f"{shown(question)} [y/N] ").strip().lower() in ("y", "yes", "s", "si", "sí")
 
 
 # Servers and connections -------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,8 @@ from mxpilot.common import (
     connection_settings,
     history_workspace,
     note_history_error,
+    print_json,
+    say,
     workspace_option,
 )
 from probes.dns.profiles import Profile
@@ -96,60 +97,79 @@ def run_dns_command(args: argparse.Namespace) -> int:
             audit_and_record(ws, request, network, on_history_error=note_history_error)
         )
     if audited is None:
-        print(f"mxpilot: no authoritative server found for {domain} (NS lookup failed)")
+        say(f"mxpilot: no authoritative server found for {domain} (NS lookup failed)")
         return EXIT_FAILED
     audit = audited.audit
     if args.json:
-        print(json.dumps(audit.to_dict(), ensure_ascii=False, indent=2))
+        print_json(audit.to_dict())
     else:
         Console().print(audit_report(audit, args.domain))
     return EXIT_FAILED if audit.status is Status.FAIL else EXIT_OK
 
 
 def audit_report(audit: DnsAudit, shown_domain: str) -> RenderableType:
-    """The readable audit: a verdict table, details, the changes, propagation."""
+    """The readable audit: a verdict table, details, the changes, propagation.
+
+    Every name, record and finding is other people's text: it goes through
+    :mod:`render.text` (escaped, cut, never markup), the zone values too.
+    """
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
 
     from probes.status import Status
-    from render.status import status_text
+    from render.dns import verdict_text
+    from render.text import LINE_LIMIT, REPLY_LIMIT, one_line, plain
 
-    title = f"DNS audit of {shown_domain}"
+    title = Text("DNS audit of ")
+    title.append_text(one_line(shown_domain))
     if shown_domain != audit.domain:
-        title += f" ({audit.domain})"
-    table = Table(title=f"{title} — expecting {audit.profile.value}, via {audit.resolver}")
+        title.append(" (").append_text(one_line(audit.domain)).append(")")
+    title.append(f" — expecting {audit.profile.value}, via ")
+    title.append_text(one_line(audit.resolver))
+    table = Table(title=title)
     table.add_column("Record")
     table.add_column("Verdict")
     table.add_column("Found")
     for check in audit.checks:
-        verdict = status_text(check.status)
-        if not check.required and check.status is Status.FAIL:
-            verdict.append(" (optional)", style="dim")
-        table.add_row(check.title, verdict, "\n".join(check.found)[:200] or "—")
+        found = "\n".join(check.found)
+        table.add_row(
+            one_line(check.title),
+            verdict_text(check),
+            plain(found, limit=200) if found else Text("—"),
+        )
     parts: list[RenderableType] = [table]
     for check in audit.checks:
         if check.status in (Status.PASS, Status.SKIPPED) and not check.changes:
             continue
-        parts.append(Text(f"\n{check.title}", style="bold"))
-        parts.append(Text(f"  expected: {check.expected}", style="dim"))
-        parts.extend(Text(f"  • {message}") for message in check.messages)
+        parts.append(
+            Text("\n", style="bold").append_text(one_line(check.title, LINE_LIMIT, "bold"))
+        )
+        expected = Text("  expected: ", style="dim")
+        parts.append(expected.append_text(one_line(check.expected, REPLY_LIMIT, "dim")))
+        parts.extend(Text("  • ").append_text(one_line(m, REPLY_LIMIT)) for m in check.messages)
     if audit.changes:
         parts.append(Text("\nRecords to change", style="bold underline"))
         for change in audit.changes:
             line = Text(f"  {change.action.value.upper():7} ", style="bold")
-            line.append(f"{change.name}  {change.rtype}  {change.value}", style="cyan")
+            record = f"{change.name}  {change.rtype}  {change.value}"
+            line.append_text(one_line(record, REPLY_LIMIT, "cyan"))
             line.append(f"  TTL {change.ttl}")
             parts.append(line)
             if change.current:
-                parts.append(Text(f"          now: {change.current}", style="dim"))
+                now = Text("          now: ", style="dim")
+                parts.append(now.append_text(one_line(change.current, REPLY_LIMIT, "dim")))
             if change.reason:
-                parts.append(Text(f"          {change.reason}", style="dim"))
+                why = Text("          ", style="dim")
+                parts.append(why.append_text(one_line(change.reason, REPLY_LIMIT, "dim")))
     if audit.propagation:
         parts.append(Text("\nAuthoritative servers side by side", style="bold underline"))
         for row in audit.propagation:
             mark = "agree" if row.agree else "DISAGREE: a change is still propagating"
-            parts.append(Text(f"  {row.name} {row.rtype}: {mark}"))
+            parts.append(Text("  ").append_text(one_line(f"{row.name} {row.rtype}: {mark}")))
             for server, answers in row.answers.items():
-                parts.append(Text(f"    {server}: {' | '.join(answers) or '(none)'}", style="dim"))
+                said = f"{server}: {' | '.join(answers) or '(none)'}"
+                parts.append(
+                    Text("    ", style="dim").append_text(one_line(said, REPLY_LIMIT, "dim"))
+                )
     return Group(*parts)

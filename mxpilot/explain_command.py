@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from mxpilot.common import EXIT_FAILED, EXIT_OK, UsageError
+from mxpilot.common import EXIT_FAILED, EXIT_OK, UsageError, print_json
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -43,7 +42,7 @@ def run_explain_command(args: argparse.Namespace) -> int:
             "findings": [d.to_dict() for d in found.findings],
             "fragments": found.fragments,
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         from rich.console import Console
 

@@ -14,6 +14,7 @@ from mxpilot.common import (
     UsageError,
     confirm,
     parse_endpoint,
+    say,
 )
 from workspace.accounts.model import PROVIDERS
 
@@ -74,31 +75,32 @@ def import_env(ws: Workspace, args: argparse.Namespace) -> int:
         env, path=args.file, side=Side(args.side), existing_names=ws.accounts.names()
     )
     for problem in plan.problems:
-        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+        say(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
     for warning in plan.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(f"warning: {warning}", file=sys.stderr)
     if not plan.ok:
-        print("nothing imported: fix the lines above first", file=sys.stderr)
+        say("nothing imported: fix the lines above first", file=sys.stderr)
         return EXIT_FAILED
     if not plan.accounts:
-        print(f"no mail settings recognised in {args.file}")
+        say(f"no mail settings recognised in {args.file}")
         return EXIT_FAILED
-    print("\n".join(plan.preview_lines()))
+    for line in plan.preview_lines():
+        say(line)
     if args.dry_run:
         return EXIT_OK
     if any(p.secret for p in plan.accounts):
         ws.secrets.require_ready()
     if not confirm(args, f"Create {len(plan.accounts)} account(s)?"):
-        print("nothing imported")
+        say("nothing imported")
         return EXIT_OK
     try:
         moved = move_env_secrets(ws.accounts, args.file, env, plan, rewrite=args.rewrite)
     except EnvMoveError as exc:
-        print(f"mxpilot: {exc}", file=sys.stderr)
+        say(f"mxpilot: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"{len(moved.created)} account(s) created; passwords moved to the OS keyring")
+    say(f"{len(moved.created)} account(s) created; passwords moved to the OS keyring")
     if moved.rewritten:
-        print(f"{args.file}: {moved.rewritten} secret line(s) replaced by a comment")
+        say(f"{args.file}: {moved.rewritten} secret line(s) replaced by a comment")
     return EXIT_OK
 
 
@@ -112,7 +114,7 @@ def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"{args.file}: {exc.strerror or exc}") from None
     for problem in parsed.problems:
-        print(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
+        say(f"{args.file}:{problem.line}: {problem.message}", file=sys.stderr)
     imap = parse_endpoint(args.imap, None, "imap") if args.imap else None
     if args.provider == "custom" and imap is None:
         raise UsageError("--provider custom needs --imap HOST[:PORT]")
@@ -121,12 +123,12 @@ def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
     )
     for account, _ in planned:
         endpoint = account.imap.label if account.imap else "—"
-        print(
+        say(
             f"create source account {account.name} <{account.address}> IMAP {endpoint}; "
             "password -> keyring"
         )
     if parsed.problems:
-        print(
+        say(
             f"{len(parsed.problems)} bad row(s) not imported; {len(planned)} good row(s)",
             file=sys.stderr,
         )
@@ -134,7 +136,7 @@ def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
         return EXIT_FAILED if parsed.problems or not planned else EXIT_OK
     ws.secrets.require_ready()
     if not confirm(args, f"Create {len(planned)} source account(s)?"):
-        print("nothing imported")
+        say("nothing imported")
         return EXIT_OK
     try:
         ws.accounts.add_in_batches(
@@ -142,11 +144,12 @@ def import_csv(ws: Workspace, args: argparse.Namespace) -> int:
             on_progress=_progress_line,
         )
     except ImportStopped as exc:
-        print(f"\nmxpilot: {exc}", file=sys.stderr)
+        say(file=sys.stderr)
+        say(f"mxpilot: {exc}", file=sys.stderr)
         return EXIT_INTERRUPTED if exc.interrupted else EXIT_FAILED
     if sys.stderr.isatty():
-        print(file=sys.stderr)
-    print(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
+        say(file=sys.stderr)
+    say(f"{len(planned)} account(s) created; passwords stored in the OS keyring")
     return EXIT_FAILED if parsed.problems else EXIT_OK
 
 
@@ -155,4 +158,4 @@ def _progress_line(done: int, total: int) -> None:
     if sys.stderr.isatty():
         print(f"\rimported {done:,} / {total:,}", end="", file=sys.stderr, flush=True)
     elif done:
-        print(f"imported {done:,} / {total:,}", file=sys.stderr)
+        say(f"imported {done:,} / {total:,}", file=sys.stderr)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ from mxpilot.common import (
     open_workspace,
     parse_host_port,
     parse_port,
+    print_json,
+    say,
     workspace_option,
 )
 from probes.mail.model import (
@@ -39,6 +40,7 @@ from probes.mail.model import (
 )
 from probes.mail.presets import Role, preset
 from probes.status import Status, worst
+from render.text import shown
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -110,7 +112,7 @@ def _credentials(args: argparse.Namespace) -> Credentials | None:
     if args.password_stdin:
         secret = sys.stdin.readline().rstrip("\r\n")
     elif sys.stdin.isatty():
-        secret = getpass.getpass(f"Password for {args.user}: ")
+        secret = getpass.getpass(f"Password for {shown(args.user)}: ")
     else:
         raise UsageError("no terminal to ask the password: pipe it with --password-stdin")
     if not secret:
@@ -159,7 +161,7 @@ class LiveView:
             failed = result.failure
             self.state[result.target] = (failed.title if failed else "done", result.status)
             if not self.live:
-                print(f"{result.status.value.upper():5} {result.target.label}", file=sys.stderr)
+                say(f"{result.status.value.upper():5} {result.target.label}", file=sys.stderr)
         if self.display is not None:
             self.display.update(live_table(self.targets, self.state))
 
@@ -230,9 +232,9 @@ def _tell_without_login(ws: Workspace, plan: ProbePlan) -> None:
     """Say on stderr why an account is probed without logging in."""
     for planned in plan.without_login:
         if planned.problem:
-            print(f"mxpilot: {planned.problem}; probing without logging in", file=sys.stderr)
+            say(f"mxpilot: {planned.problem}; probing without logging in", file=sys.stderr)
         else:
-            print(
+            say(
                 f"mxpilot: no password for {planned.account.name} in the keyring "
                 f"({ws.secrets.status().describe()}); probing without logging in",
                 file=sys.stderr,
@@ -308,7 +310,7 @@ def _finish(
 ) -> int:
     if args.json:
         payload["status"] = _overall(results, conclusions).value
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print_json(payload)
     else:
         from rich.console import Console
 

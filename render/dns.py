@@ -1,7 +1,10 @@
 """DNS audits as text: one check's detail, its verdict, and a whole audit, live or stored.
 
 A stored audit (the JSON the history keeps) is read back with
-``DnsAudit.from_dict`` and drawn by the same functions as a live one.
+``DnsAudit.from_dict`` and drawn by the same functions as a live one. Record
+data, names and findings are other people's text: they go through
+:mod:`render.text` (escaped, cut, never markup); zone lines are safe by
+construction (:mod:`render.zone_lines`) and only cut.
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ from probes.dns.model import RecordCheck
 from probes.dns.stored import StoredAuditError
 from probes.status import Status
 from render.status import status_text
+from render.text import LINE_LIMIT, REPLY_LIMIT, cut, one_line
 from render.zone_lines import change_lines
+
+ZONE_LINE_LIMIT = 4_000
+"""Characters of one zone line shown (a DKIM key fits; a cut line says so)."""
 
 
 def verdict_text(check: RecordCheck, short: bool = False) -> Text:
@@ -35,25 +42,30 @@ def short_title(check: RecordCheck) -> str:
 
 def check_detail(check: RecordCheck, copy_key: str = "c") -> RenderableType:
     """Expected vs found, the messages, and the zone lines to add, change or remove."""
-    head = Text(check.title, style="bold")
+    head = one_line(check.title, LINE_LIMIT, "bold")
     head.append("  ")
     head.append_text(verdict_text(check))
     parts: list[RenderableType] = [head]
     expected = Text("expected ", style="dim")
-    expected.append(check.expected or "—")
+    expected.append_text(one_line(check.expected or "—", REPLY_LIMIT))
     parts.append(expected)
     found = check.found or ["—"]
     for index, value in enumerate(found):
         line = Text("found    " if index == 0 else "         ", style="dim")
-        line.append(value)
+        line.append_text(one_line(value, REPLY_LIMIT))
         parts.append(line)
-    parts.extend(Text(f"  • {message}") for message in check.messages)
+    parts.extend(_bullet(message, 2) for message in check.messages)
     if check.changes:
         parts.append(Text(f"Records to write ({copy_key} copies them):", style="bold underline"))
         for zone_line in change_lines(check.changes):
             style = "dim" if zone_line.startswith(";") else "bold cyan"
-            parts.append(Text(zone_line, style=style))
+            parts.append(Text(cut(zone_line, ZONE_LINE_LIMIT), style=style))
     return Group(*parts)
+
+
+def _bullet(message: str, indent: int) -> Text:
+    """``  • message``: one finding (it may quote a record), escaped and cut."""
+    return Text(" " * indent + "• ").append_text(one_line(message, REPLY_LIMIT))
 
 
 def _indented(indent: int, *parts: tuple[str, str] | Text) -> Text:
@@ -70,24 +82,30 @@ def _indented(indent: int, *parts: tuple[str, str] | Text) -> Text:
 def check_lines(check: RecordCheck) -> list[Text]:
     """One check in full: verdict, id and title, what was found and expected, the findings."""
     line = _indented(2, status_text(check.status))
-    line.append(f" {check.id}", style="bold")
-    line.append(f" — {check.title}")
+    line.append(" ")
+    line.append_text(one_line(check.id, LINE_LIMIT, "bold"))
+    line.append(" — ")
+    line.append_text(one_line(check.title))
     if not check.required:
         line.append(" (optional)", style="dim")
     lines = [line]
-    lines += [_indented(6, ("found:    ", "dim"), (found, "")) for found in check.found]
+    lines += [
+        _indented(6, ("found:    ", "dim"), one_line(found, REPLY_LIMIT)) for found in check.found
+    ]
     if check.expected:
-        lines.append(_indented(6, ("expected: ", "dim"), (check.expected, "")))
-    lines += [_indented(6, (f"• {message}", "")) for message in check.messages]
+        lines.append(_indented(6, ("expected: ", "dim"), one_line(check.expected, REPLY_LIMIT)))
+    lines += [_bullet(message, 6) for message in check.messages]
     return lines
 
 
 def check_brief(check: RecordCheck) -> Text:
     """One check in a line: verdict and id, and its first finding unless it passed."""
     line = _indented(2, status_text(check.status))
-    line.append(f" {check.id}", style="bold")
+    line.append(" ")
+    line.append_text(one_line(check.id, LINE_LIMIT, "bold"))
     if check.status is not Status.PASS and check.messages:
-        line.append(f" — {check.messages[0]}")
+        line.append(" — ")
+        line.append_text(one_line(check.messages[0]))
     return line
 
 
@@ -105,8 +123,10 @@ def audit_lines(audit: DnsAudit, record: str | None = None) -> list[Text]:
         _indented(
             0,
             ("Domain: ", "bold"),
-            (f"{audit.domain} — profile {audit.profile.value}, ", ""),
-            (f"resolver {audit.resolver}", "dim"),
+            one_line(audit.domain),
+            (f" — profile {audit.profile.value}, ", ""),
+            ("resolver ", "dim"),
+            one_line(audit.resolver, LINE_LIMIT, "dim"),
         )
     ]
     focused = [c for c in audit.checks if _about(c, record)] if record else audit.checks
@@ -128,5 +148,6 @@ def stored_dns_lines(data: Mapping[str, Any], record: str | None = None) -> list
     try:
         audit = DnsAudit.from_dict(data)
     except StoredAuditError as exc:
-        return [Text(f"The stored DNS audit cannot be read: {exc}", style="yellow")]
+        why = Text("The stored DNS audit cannot be read: ", style="yellow")
+        return [why.append_text(one_line(str(exc)))]
     return audit_lines(audit, record)

@@ -4,7 +4,9 @@ Rich renderables, no Textual: the CLI prints them to a console (the same text
 goes to a pipe without colour), the TUI puts them in its panes, and a result
 read back from the history (:func:`stored_probe_lines`) renders through the
 same functions as a live one. Facts are read through the typed accessors of
-:class:`~probes.mail.model.Phase`, never by string keys.
+:class:`~probes.mail.model.Phase`, never by string keys. Everything the server
+or the user wrote (banners, replies, certificate fields, claims, host names) goes
+through :mod:`render.text`: escaped, cut, never markup.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from probes.status import Status
 from probes.stored import StoredResultError
 from render.diagnosis import diagnosis_block, diagnosis_lines
 from render.status import status_text
+from render.text import LINE_LIMIT, REPLY_LIMIT, one_line
 
 
 def live_table(targets: Sequence[Target], state: dict[Target, tuple[str, Status | None]]) -> Table:
@@ -32,22 +35,29 @@ def live_table(targets: Sequence[Target], state: dict[Target, tuple[str, Status 
     table.add_column("Status")
     for target in targets:
         phase, status = state.get(target, ("waiting", None))
-        table.add_row(target.label, phase, status_text(status) if status else Text("…"))
+        table.add_row(
+            one_line(target.label),
+            one_line(phase),
+            status_text(status) if status else Text("…"),
+        )
     return table
 
 
-def _code_text(phase: Phase) -> str:
-    return f"  [{phase.code} {phase.enhanced or ''}]".rstrip()
+def _code_text(phase: Phase) -> Text:
+    code = f"  [{phase.code} {phase.enhanced or ''}]".rstrip()
+    return one_line(code, LINE_LIMIT, "cyan")
 
 
 def _aligned_phase_line(phase: Phase) -> Text:
     """The CLI's phase row: status, name in a column, time, summary, reply code."""
     line = Text("  ")
     line.append_text(status_text(phase.status))
-    line.append(f" {phase.title:<28} {phase.duration * 1000:7.1f} ms  ")
-    line.append(phase.summary)
+    line.append(" ")
+    line.append_text(one_line(phase.title))
+    line.append(f"{' ' * max(0, 28 - len(phase.title))} {phase.duration * 1000:7.1f} ms  ")
+    line.append_text(one_line(phase.summary, REPLY_LIMIT))
     if phase.code is not None:
-        line.append(_code_text(phase), style="cyan")
+        line.append_text(_code_text(phase))
     return line
 
 
@@ -56,11 +66,12 @@ def phase_line(phase: Phase, indent: str = "") -> Text:
     line = Text(indent)
     line.append_text(status_text(phase.status))
     line.append(f" {phase.duration * 1000:7.1f} ms  ")
-    line.append(phase.title, style="bold")
+    line.append_text(one_line(phase.title, LINE_LIMIT, "bold"))
     if phase.summary:
-        line.append(f"  {phase.summary}")
+        line.append("  ")
+        line.append_text(one_line(phase.summary, REPLY_LIMIT))
     if phase.code is not None:
-        line.append(_code_text(phase), style="cyan")
+        line.append_text(_code_text(phase))
     return line
 
 
@@ -88,9 +99,24 @@ def certificate_lines(phase: Phase) -> list[Text]:
         rows.append(("note", "self-signed"))
     if cert.interception_product:
         rows.append(("intercepted by", cert.interception_product))
-    lines = [Text(f"Certificate ({phase.title})", style="bold underline")]
-    lines += [Text(f"  {name:<9} {value}") for name, value in rows]
+    lines = [_titled("Certificate", phase)]
+    lines += [_row(name, value) for name, value in rows]
     return lines
+
+
+def _titled(heading: str, phase: Phase) -> Text:
+    """``Heading (phase title)`` in bold underline."""
+    title = Text(f"{heading} (", style="bold underline")
+    title.append_text(one_line(phase.title))
+    title.append(")")
+    return title
+
+
+def _row(name: str, value: str) -> Text:
+    """``  name      value``: a fact's name in a column, its (untrusted) value."""
+    row = Text(f"  {name:<9} ")
+    row.append_text(one_line(value, REPLY_LIMIT))
+    return row
 
 
 def capability_lines(phases: Sequence[Phase]) -> list[Text]:
@@ -101,10 +127,13 @@ def capability_lines(phases: Sequence[Phase]) -> list[Text]:
     if not found:
         return []
     phase, caps = found[-1]
-    lines = [Text(f"Capabilities ({phase.title})", style="bold underline")]
-    lines.append(Text(f"  {' · '.join(caps.keywords) or '(none)'}"))
+    lines = [_titled("Capabilities", phase)]
+    lines.append(
+        Text("  ").append_text(one_line(" · ".join(caps.keywords) or "(none)", REPLY_LIMIT))
+    )
     auth = caps.auth_mechanisms
-    lines.append(Text(f"  login: {', '.join(auth) if auth else 'no AUTH mechanism offered'}"))
+    offered = ", ".join(auth) if auth else "no AUTH mechanism offered"
+    lines.append(Text("  login: ").append_text(one_line(offered, REPLY_LIMIT)))
     if caps.login_disabled:
         lines.append(Text("  LOGINDISABLED on this connection", style="yellow"))
     return lines
@@ -123,9 +152,11 @@ def token_lines(phases: Sequence[Phase]) -> list[Text]:
     auth = found[-1]
     token = auth.token
     lines = [Text("OAuth token (its own claims)", style="bold underline")]
-    lines += [Text(f"  {name:<9} {value}") for name, value in (token.rows() if token else [])]
+    lines += [_row(name, value) for name, value in (token.rows() if token else [])]
     for problem in auth.token_problems:
-        lines.append(Text(f"  ! {problem.message}", style="yellow"))
+        lines.append(
+            Text("  ! ", style="yellow").append_text(one_line(problem.message, REPLY_LIMIT))
+        )
     return lines
 
 
@@ -133,7 +164,8 @@ def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
     """One probe: heading, phases, transcript and token claims when verbose, diagnoses."""
     heading = Text()
     heading.append_text(status_text(result.status))
-    heading.append(f" {result.target.label}", style="bold")
+    heading.append(" ")
+    heading.append_text(one_line(result.target.label, LINE_LIMIT, "bold"))
     if result.security_used and result.security_used is not result.target.security:
         heading.append(f" (speaks {result.security_used.value})")
     if not result.verified:
@@ -143,11 +175,16 @@ def result_block(result: ProbeResult, verbose: bool = False) -> RenderableType:
     for phase in result.phases:
         parts.append(_aligned_phase_line(phase))
         if verbose and phase.transcript:
-            parts.extend(Text(f"      {line}", style="dim") for line in phase.transcript)
+            parts.extend(
+                Text("      ", style="dim").append_text(one_line(line, REPLY_LIMIT))
+                for line in phase.transcript
+            )
         auth = _token_auth(phase)
         if verbose and auth is not None and auth.token is not None:  # claims, never the token
             claims = ", ".join(f"{name} {value}" for name, value in auth.token.rows())
-            parts.append(Text(f"      token: {claims}", style="dim"))
+            parts.append(
+                Text("      token: ", style="dim").append_text(one_line(claims, REPLY_LIMIT))
+            )
     for diagnosis in result.diagnoses:
         parts.append(diagnosis_block(diagnosis, "  "))
     return Group(*parts)
@@ -174,7 +211,7 @@ def evidence_lines(result: ProbeResult) -> list[Text]:
         f"{target.protocol.value} {target.host}:{target.port} ({target.security.value}), "
         f"{target.username or 'no login'}"
     )
-    lines = [Text.assemble(("Target: ", "bold"), where)]
+    lines = [Text.assemble(("Target: ", "bold"), one_line(where))]
     used = result.security_used
     if used is not None and used is not target.security:
         lines.append(Text.assemble("  ", (f"the server speaks {used.value}", "yellow")))
@@ -198,5 +235,6 @@ def stored_probe_lines(data: object) -> list[Text]:
     try:
         result = ProbeResult.from_dict(data)
     except StoredResultError as exc:
-        return [Text(f"This stored probe result cannot be read: {exc}", style="bold red")]
+        why = Text("This stored probe result cannot be read: ", style="bold red")
+        return [why.append_text(one_line(str(exc)))]
     return evidence_lines(result)

@@ -249,3 +249,18 @@ def html_text(text: str) -> str:
     character is visibly escaped first, so nothing raw reaches the page.
     """
     return html.escape(escape_controls(text, keep_newlines=True), quote=True)
+
+
+def shown(text: object, limit: int = LINE_LIMIT, *, lang: str = "en") -> str:
+    """Untrusted text for a plain ``print``: one line, cut (said), controls escaped.
+
+    Takes any value (an exception, a path) and shows its ``str``. The result is
+    a plain string, never markup: print it, do not hand it to a Rich console as
+    markup (wrap it in :class:`~rich.text.Text` instead).
+    """
+    return one_line(str(text), limit, lang=lang).plain
+
+
+def shown_block(text: object, limit: int = REPLY_LIMIT, *, lang: str = "en") -> str:
+    """Like :func:`shown`, but newlines and tabs stay (a multi-line reply or help text)."""
+    return plain(str(text), limit=limit, lang=lang).plain

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from render.text import shown
 from tui.browser import system_browser
 from workspace.connection import ConnectionSettings
 from workspace.session import Workspace
@@ -119,7 +120,9 @@ class MxPilotApp(App[int]):
         try:
             checklist = start_migration(self.workspace, answers)
         except ValueError as exc:
-            self.notify(str(exc), title="Could not start the migration", severity="error")
+            self.notify(
+                shown(exc), title="Could not start the migration", severity="error", markup=False
+            )
             return
         self.notify(
             f"{checklist.title}: {len(checklist.items)} items. Add the passwords on the "

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from probes.status import Status
+from render.checklist_report import ChecklistReport
 from workspace.checklist.book import CHECKER, ChecklistError
 from workspace.checklist.check_spec import CheckKind
 from workspace.checklist.model import Checklist, ChecklistItem, ItemState
-from workspace.checklist.report import ChecklistReport
 from workspace.checklist.template import load_template
 from workspace.session import Workspace
 

@@ -12,6 +12,7 @@ from textual.containers import Grid, Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from render.text import one_line
 from workspace.accounts.address import is_mailbox_address
 from workspace.checklist.book import DOMAIN
 
@@ -101,7 +102,7 @@ class FirstRunScreen(ModalScreen[MigrationStart | None]):
     @on(Input.Changed)
     def _validate(self) -> None:
         problems = self.problems()
-        self.query_one("#first-run-problem", Static).update("; ".join(problems))
+        self.query_one("#first-run-problem", Static).update(one_line("; ".join(problems)))
         self.query_one("#first-run-create", Button).disabled = bool(problems)
 
     def on_mount(self) -> None:

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from render.text import REPLY_LIMIT, one_line, plain
 from tui.widgets.checklist_commands import CommandList, command_prompt
 from tui.widgets.checklist_rows import STATE_CELLS, display_label, local_time, who_when
 from workspace.checklist.book import ChecklistEvent
@@ -38,8 +39,8 @@ class ItemView:
 def check_line(label: str, check: ItemCheck) -> Text:
     """``Evidence: PASS 2025-05-12 14:03 — summary (runs #3, #4)``."""
     line = Text(f"{label}: ", style="bold")
-    line.append(check.status.upper(), style=CHECK_STYLE.get(check.status, ""))
-    line.append(f" {local_time(check.at)} — {check.summary}")
+    line.append_text(one_line(check.status.upper(), style=CHECK_STYLE.get(check.status, "")))
+    line.append_text(one_line(f" {local_time(check.at)} — {check.summary}", REPLY_LIMIT))
     if check.run_ids:
         line.append(f" (runs {', '.join(f'#{r}' for r in check.run_ids)})", style="dim")
     return line
@@ -49,15 +50,15 @@ def info_renderable(view: ItemView) -> RenderableType:
     """Title, state, help with placeholders filled, check, evidence, note."""
     item = view.item
     word, style = STATE_CELLS[display_label(item, view.checking)]
-    head = Text(item.title, style="bold")
-    meta = Text(f"{item.item_id} · {item.phase_title} · ", style="dim")
+    head = one_line(item.title, style="bold")
+    meta = one_line(f"{item.item_id} · {item.phase_title} · ", style="dim")
     meta.append(word, style=style)
     if item.changed_at:
-        meta.append(f" · {who_when(item, wide=True)}", style="dim")
-    parts: list[RenderableType] = [head, meta, Text(fill_placeholders(item.help, view.values))]
+        meta.append_text(one_line(f" · {who_when(item, wide=True)}", style="dim"))
+    parts: list[RenderableType] = [head, meta, plain(fill_placeholders(item.help, view.values))]
     if item.check is not None:
         line = Text("Automatic check: ", style="bold")
-        line.append(item.check.label(view.lang))
+        line.append_text(one_line(item.check.label(view.lang)))
         line.append("  (r runs it now)", style="dim")
         parts.append(line)
     else:
@@ -71,11 +72,11 @@ def info_renderable(view: ItemView) -> RenderableType:
         parts.append(Text("v shows the stored result", style="dim"))
     if view.since is not None and not item.regressed:
         parts.append(
-            Text(f"Working since {local_time(view.since.started_at)} (run #{view.since.id})")
+            one_line(f"Working since {local_time(view.since.started_at)} (run #{view.since.id})")
         )
     if item.note:
         note = Text("Note: ", style="bold")
-        note.append(item.note, style="italic")
+        note.append_text(plain(item.note, style="italic"))
         parts.append(note)
     return Group(*parts)
 
@@ -86,11 +87,11 @@ def log_renderable(events: Sequence[ChecklistEvent]) -> RenderableType:
         return Text("No changes yet.", style="dim")
     lines = [Text("Log", style="bold")]
     for event in events:
-        line = Text(f"{local_time(event.at)} ", style="dim")
-        line.append(f"{event.actor}: ")
-        line.append(event.action, style="bold")
+        line = one_line(f"{local_time(event.at)} ", style="dim")
+        line.append_text(one_line(f"{event.actor}: "))
+        line.append_text(one_line(event.action, style="bold"))
         if event.detail:
-            line.append(f" {' '.join(event.detail.split())}")
+            line.append_text(one_line(f" {' '.join(event.detail.split())}", REPLY_LIMIT))
         lines.append(line)
     return Group(*lines)
 

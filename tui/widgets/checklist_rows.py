@@ -12,6 +12,7 @@ from datetime import date, datetime
 from rich.style import Style
 from rich.text import Text
 
+from render.text import shown
 from workspace.checklist.book import CHECKER
 from workspace.checklist.model import ChecklistItem, ItemState, PhaseProgress
 
@@ -84,19 +85,19 @@ def who_when(item: ChecklistItem, wide: bool, today: date | None = None) -> str:
 
 
 def _cut(text: str, width: int, style: str = "") -> Text:
-    line = Text(" ".join(text.split()), style=style, no_wrap=True, overflow="ellipsis")
+    line = Text(shown(" ".join(text.split())), style=style, no_wrap=True, overflow="ellipsis")
     line.truncate(width, overflow="ellipsis")
     return line
 
 
 def who_note(item: ChecklistItem, widths: RowWidths) -> Text:
     """Who/when, then the note (shortened): ``alice 14:03 ✎ waiting for the DNS admin``."""
-    cell = Text(who_when(item, widths.wide), style="dim")
+    cell = Text(shown(who_when(item, widths.wide)), style="dim")
     note = " ".join(item.note.split())
     if note:
         if cell.plain:
             cell.append(" ")
-        cell.append(f"✎ {note}", style="italic")
+        cell.append(shown(f"✎ {note}"), style="italic")
     cell.truncate(widths.who, overflow="ellipsis")
     return cell
 

@@ -10,6 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from probes.dns.audit import PropagationRow
+from render.text import REPLY_LIMIT, one_line
 
 DISAGREE = "≠"
 AGREE = "="
@@ -63,8 +64,8 @@ class PropagationView(Vertical):
                 mark = Text(DISAGREE, "bold red") if not row.agree else Text(AGREE, "green")
                 table.add_row(
                     mark,
-                    Text(record, style="bold red" if not row.agree else ""),
-                    " | ".join(answers) or "(none)",
-                    server,
+                    one_line(record, style="bold red" if not row.agree else ""),
+                    one_line(" | ".join(answers) or "(none)", REPLY_LIMIT),
+                    one_line(server),
                     key=f"{row.name} {row.rtype} {server}",
                 )

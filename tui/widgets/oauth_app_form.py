@@ -24,6 +24,7 @@ from probes.oauth.endpoints import (
     OAuthApp,
     OAuthConfigError,
 )
+from render.text import one_line
 
 FIELDS = ("client_id", "tenant", "authority", "secret")
 PLATFORMS = (("Microsoft 365 (device code)", "microsoft"), ("Google (browser)", "google"))
@@ -162,7 +163,7 @@ class OAuthAppForm(Vertical):
             shown = self.problem if key == where and self._value(key) else ""
             if key == "client_id" and where == key and not self._value(key):
                 shown = "required: the application (client) id of the app registration"
-            error.update(shown)
+            error.update(one_line(shown))
             error.display = bool(shown)
         self.post_message(self.Edited(self, self.app_value, self.problem))
         return self.app_value

@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from render.text import one_line, shown, shown_block
+
 if TYPE_CHECKING:
     from probes.diagnosis.model import Diagnosis
     from workspace.auth.sign_in import SignInResult
@@ -41,8 +43,9 @@ class CommandsToCopy(OptionList):
         self.clear_options()
         self.commands = [command for _, command in commands]
         for shell, command in commands:
-            prompt = Text(f"{shell}> " if shell else "> ", style="dim")
-            prompt.append(command.splitlines()[0][:200] if command else "", style="bold")
+            prompt = one_line(f"{shell}> " if shell else "> ", style="dim")
+            first = command.split("\n", 1)[0] if command else ""
+            prompt.append_text(one_line(first, 200, style="bold"))
             self.add_option(Option(prompt))
         self.display = bool(commands)
         if commands:
@@ -87,16 +90,19 @@ class OAuthOutcome(VerticalScroll):
         tokens = result.tokens
         text = Text()
         text.append("Signed in", style="bold green")
-        text.append(f" as {tokens.signed_in_as or '(the platform did not say who)'}\n")
+        text.append(shown(f" as {tokens.signed_in_as or '(the platform did not say who)'}") + "\n")
         text.append("Granted: ", style="bold")
-        text.append((", ".join(tokens.scopes) or "(not stated)") + "\n")
+        text.append(shown(", ".join(tokens.scopes) or "(not stated)") + "\n")
         text.append("Access token: ", style="bold")
         text.append(f"valid until {local_time(tokens.expires_at)} (local time), in memory only\n")
         text.append("Refresh token: ", style="bold")
-        text.append(f"in the OS keyring; {result.account.name} now logs in with OAuth (XOAUTH2).\n")
+        text.append(
+            shown(f"in the OS keyring; {result.account.name} now logs in with OAuth (XOAUTH2).")
+            + "\n"
+        )
         for warning in result.warnings:
             text.append("Warning: ", style="bold yellow")
-            text.append(warning + "\n")
+            text.append(shown_block(warning) + "\n")
         self._show(text, [])
 
     def show_failure(self, message: str, diagnosis: Diagnosis | None) -> None:
@@ -104,15 +110,15 @@ class OAuthOutcome(VerticalScroll):
         self.succeeded = False
         text = Text()
         text.append("Sign-in failed\n", style="bold red")
-        text.append(message + "\n")
+        text.append(shown_block(message) + "\n")
         commands: list[tuple[str, str]] = []
         if diagnosis is not None:
-            text.append(f"\n{diagnosis.title}\n", style="bold")
-            text.append(diagnosis.cause + "\n")
+            text.append(f"\n{shown(diagnosis.title)}\n", style="bold")
+            text.append(shown_block(diagnosis.cause) + "\n")
             if diagnosis.fixes:
                 text.append("What to do:\n", style="bold")
             for fix in diagnosis.fixes:
-                text.append(f" • {fix.text}\n")
+                text.append(f" • {shown_block(fix.text)}\n")
                 if fix.command:
                     commands.append((fix.shell or "", fix.command))
         self._show(text, commands)

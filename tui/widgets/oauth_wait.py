@@ -14,6 +14,8 @@ from textual.containers import VerticalScroll
 from textual.timer import Timer
 from textual.widgets import ProgressBar, Static
 
+from render.text import REPLY_LIMIT, one_line
+
 if TYPE_CHECKING:
     from probes.oauth.client import DeviceCode
     from probes.oauth.device import DeviceWait
@@ -78,9 +80,11 @@ class OAuthWait(VerticalScroll):
         self.query_one("#oauth-wait-intro", Static).update(
             "On any device, open this page and enter the code (it is in your clipboard):"
         )
-        self.query_one("#oauth-wait-url", Static).update(device.verification_uri)
+        self.query_one("#oauth-wait-url", Static).update(
+            one_line(device.verification_uri, REPLY_LIMIT)
+        )
         code = self.query_one("#oauth-wait-code", Static)
-        code.update(device.user_code)
+        code.update(one_line(device.user_code))
         code.display = True
         self._start(device.expires_in)
 
@@ -90,7 +94,7 @@ class OAuthWait(VerticalScroll):
         self.query_one("#oauth-wait-intro", Static).update(
             "Your browser opens the sign-in page. If it does not, open this URL (c copies it):"
         )
-        self.query_one("#oauth-wait-url", Static).update(url)
+        self.query_one("#oauth-wait-url", Static).update(one_line(url, REPLY_LIMIT))
         self._start(seconds)
 
     def browser_failed(self) -> None:

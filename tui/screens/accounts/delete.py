@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from render.text import shown
+
 
 class ConfirmDeleteScreen(ModalScreen[bool]):
     """Asks before deleting ``name``; dismissed with True to delete."""
@@ -29,7 +31,7 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
         """The question and the two answers (Keep has the focus)."""
         with Vertical(id="delete-dialog"):
             yield Static(
-                f"Delete the account {self.account_name} <{self.address}>?",
+                shown(f"Delete the account {self.account_name} <{self.address}>?"),
                 id="delete-question",
                 markup=False,
             )

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
+from render.text import plain
 from tui.screens.accounts.draft import (
     SIDE_PROVIDER,
     AccountDraft,
@@ -170,7 +171,7 @@ class AccountFormScreen(ReportsJobErrors, ModalScreen[str | None]):
             return
         self.said[widget_id] = text
         widget = self.query_one(f"#{widget_id}", Static)
-        widget.update(text)
+        widget.update(plain(text))
         if widget_id != "form-status":
             widget.display = bool(text)
 

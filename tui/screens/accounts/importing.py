@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from probes.mail.model import Security
+from render.text import REPLY_LIMIT, plain
 from tui.screens.accounts.draft import security_of_port
 from tui.screens.base import ReportsJobErrors
 from workspace.accounts.model import PROVIDERS, MailEndpoint, Side
@@ -108,7 +109,7 @@ class ImportScreen(ReportsJobErrors, ModalScreen[str | None]):
         for name, lines in sections.items():
             widget = self.query_one(f"#import-{name}", Static)
             if preview is not None or name != "lines":
-                widget.update("\n".join(lines))
+                widget.update(plain("\n".join(lines), limit=REPLY_LIMIT * 20))
                 widget.display = bool(lines)
         ready = preview is not None and not preview.blocked and preview.plan is not None
         self.query_one("#import-run", Button).disabled = not ready

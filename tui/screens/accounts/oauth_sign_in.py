@@ -22,6 +22,7 @@ from textual.widgets import Button, ContentSwitcher, Input, Static
 
 from probes.oauth.endpoints import IdentityPlatform, OAuthApp
 from probes.oauth.errors import OAuthError
+from render.text import shown
 from tui.screens.base import ReportsJobErrors
 from tui.widgets.footer import Footer
 from tui.widgets.oauth_app_form import OAuthAppForm
@@ -73,7 +74,7 @@ class OAuthSignInScreen(ReportsJobErrors, ModalScreen[bool]):
         platform = platform_of(self.account)
         with Vertical(id="oauth-dialog"):
             yield Static(
-                f"Sign in {self.account.name} <{self.account.login}> with OAuth",
+                shown(f"Sign in {self.account.name} <{self.account.login}> with OAuth"),
                 id="oauth-title",
                 markup=False,
             )
@@ -176,8 +177,10 @@ class OAuthSignInScreen(ReportsJobErrors, ModalScreen[bool]):
         self.query_one(OAuthWait).show_code(device)
         self.app.copy_to_clipboard(device.user_code)
         self.notify(
-            f"The code {device.user_code} is in the clipboard: paste it at "
-            f"{device.verification_uri}",
+            shown(
+                f"The code {device.user_code} is in the clipboard: paste it at "
+                f"{device.verification_uri}"
+            ),
             title="Sign in",
             markup=False,
         )
@@ -304,7 +307,7 @@ class ConfirmSignOutScreen(ModalScreen[bool]):
         )
         with Vertical(id="sign-out-dialog"):
             yield Static(
-                f"Sign {self.account.name} <{self.account.login}> out of OAuth?",
+                shown(f"Sign {self.account.name} <{self.account.login}> out of OAuth?"),
                 id="sign-out-question",
                 markup=False,
             )

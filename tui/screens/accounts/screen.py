@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, Static
 
+from render.text import one_line, plain, shown
 from tui.screens.accounts.oauth_state import (
     TOKEN_STYLES,
     oauth_lines,
@@ -64,7 +65,9 @@ def _last_probe(last: RunRecord | None) -> Text:
         when = datetime.fromisoformat(last.started_at).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
         when = last.started_at
-    return Text.assemble((last.status, VERDICT_STYLES.get(last.status, "")), f" {when}")
+    return Text.assemble(
+        one_line(last.status, style=VERDICT_STYLES.get(last.status, "")), one_line(f" {when}")
+    )
 
 
 class AccountsScreen(MxScreen):
@@ -157,7 +160,7 @@ class AccountsScreen(MxScreen):
 
     def _fill(self, status: BackendStatus, lines: list[AccountLine], select: str | None) -> None:
         keyring = self.query_one("#accounts-keyring", Static)
-        keyring.update(status.describe())
+        keyring.update(one_line(status.describe()))
         keyring.set_class(not status.ready, "-unready")
         table = self.query_one("#accounts-table", DataTable)
         keep = select or self.selected_name()
@@ -166,21 +169,21 @@ class AccountsScreen(MxScreen):
         for line in lines:
             account = line.account
             table.add_row(
-                Text(account.name, style="bold"),
-                Text(account.address),
+                one_line(account.name, style="bold"),
+                one_line(account.address),
                 Text(line.secret, style=SECRET_STYLES.get(line.secret, "")),
                 _last_probe(line.last),
-                Text(", ".join(role.value for role in account.roles)),
-                Text(account.side.value),
-                Text(account.provider),
-                Text(account.auth.value),
+                one_line(", ".join(role.value for role in account.roles)),
+                one_line(account.side.value),
+                one_line(account.provider),
+                one_line(account.auth.value),
                 key=account.name,
             )
         table.border_title = f"{len(lines)} account(s)"
         today = self.readiness_today or date.today()
         self.findings = basic_auth_readiness([line.account for line in lines], today)
         banner = self.query_one("#accounts-readiness", Static)
-        banner.update(readiness_banner(self.findings, today))
+        banner.update(plain(readiness_banner(self.findings, today)))
         banner.display = bool(self.findings)
         if keep in self.lines:
             table.move_cursor(row=table.get_row_index(keep))
@@ -216,7 +219,7 @@ class AccountsScreen(MxScreen):
         extra = readiness_lines(self.findings, account.name)
         if line.token is not None and (line.token.record or account.auth.value == "oauth"):
             extra = oauth_lines(line.token) + extra
-        detail.update("\n".join([text, *extra]))
+        detail.update(plain("\n".join([text, *extra])))
 
     def on_data_table_row_highlighted(self) -> None:
         """Follow the cursor in the detail line."""
@@ -236,7 +239,12 @@ class AccountsScreen(MxScreen):
         try:
             return self.workspace.accounts.get(name)
         except AccountNotFound:
-            self.notify(f"{name} no longer exists.", title="Accounts", severity="warning")
+            self.notify(
+                shown(f"{name} no longer exists."),
+                title="Accounts",
+                severity="warning",
+                markup=False,
+            )
             self.reload()
             return None
 
@@ -244,7 +252,7 @@ class AccountsScreen(MxScreen):
 
     def _saved(self, name: str | None) -> None:
         if name:
-            self.notify(f"Account {name} saved.", title="Accounts")
+            self.notify(shown(f"Account {name} saved."), title="Accounts", markup=False)
             self.reload(select=name)
 
     def action_add(self) -> None:
@@ -268,7 +276,11 @@ class AccountsScreen(MxScreen):
 
         account = self._selected_account()
         if account is not None and account.auth is AuthKind.OAUTH:
-            self.notify(f"{account.name} signs in with OAuth: no password.", title="Accounts")
+            self.notify(
+                shown(f"{account.name} signs in with OAuth: no password."),
+                title="Accounts",
+                markup=False,
+            )
         elif account is not None:
             form = AccountFormScreen(self.workspace, account, focus="password")
             self.app.push_screen(form, self._saved)
@@ -290,7 +302,11 @@ class AccountsScreen(MxScreen):
 
     async def _remove(self, name: str) -> None:
         await asyncio.to_thread(self.workspace.accounts.remove, name)
-        self.notify(f"Account {name} deleted, with its keyring entries.", title="Accounts")
+        self.notify(
+            shown(f"Account {name} deleted, with its keyring entries."),
+            title="Accounts",
+            markup=False,
+        )
         self.reload()
 
     def _imported(self, summary: str | None) -> None:
@@ -338,14 +354,20 @@ class AccountsScreen(MxScreen):
             return
         line = self.lines.get(account.name)
         if line is None or line.token is None or not line.token.has_refresh_token:
-            self.notify(f"{account.name} is not signed in with OAuth.", title="Sign out")
+            self.notify(
+                shown(f"{account.name} is not signed in with OAuth."),
+                title="Sign out",
+                markup=False,
+            )
             return
         platform = line.token.record.app.platform.value if line.token.record else ""
         platform = platform or platform_of(account)
 
         async def run() -> None:
             message, severity = await sign_out(self.workspace, account, platform)
-            self.notify(message, title="Sign out", severity=severity, timeout=12, markup=False)
+            self.notify(
+                shown(message), title="Sign out", severity=severity, timeout=12, markup=False
+            )
             self.reload(select=account.name)
 
         def answered(yes: bool | None) -> None:

@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, TextArea
 
+from render.text import one_line
+
 REPORT_SUFFIXES = (".md", ".markdown", ".html", ".htm")
 
 
@@ -55,7 +57,7 @@ class NoteDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """Title, text area, buttons."""
         with Vertical():
-            yield Label(f"Note — {self.item_title}", id="note-title")
+            yield Label(one_line(f"Note — {self.item_title}"), id="note-title")
             yield TextArea(self.note, id="note-text")
             with Horizontal():
                 yield Button("Save (ctrl+s)", variant="primary", id="note-save", compact=True)

@@ -25,6 +25,7 @@ from probes.status import Status
 from render.dns import stored_dns_lines
 from render.probe import stored_probe_lines
 from render.status import status_text
+from render.text import REPLY_LIMIT, STORED_LIMIT, one_line, plain
 from tui.widgets.checklist_rows import local_time
 from tui.widgets.footer import Footer
 from workspace.history import RunRecord
@@ -42,11 +43,11 @@ class StoredRun:
 def run_renderable(run: StoredRun, record: str | None = None) -> RenderableType:
     """One stored run: heading, then the probe or DNS view of its JSON."""
     rec = run.record
-    heading = Text(f"{run.role}: ", style="bold reverse")
+    heading = one_line(f"{run.role}: ", style="bold reverse")
     heading.append(" ")
     heading.append_text(status_text(Status(rec.status)))
-    heading.append(f"  run #{rec.id} {rec.kind} — {rec.subject}", style="bold")
-    meta = Text(
+    heading.append_text(one_line(f"  run #{rec.id} {rec.kind} — {rec.subject}", style="bold"))
+    meta = one_line(
         f"{local_time(rec.started_at)} · {rec.duration_ms:.0f} ms"
         + (f" · account {rec.account_name}" if rec.account_name else ""),
         style="dim",
@@ -56,7 +57,7 @@ def run_renderable(run: StoredRun, record: str | None = None) -> RenderableType:
         if rec.kind == "probe"
         else stored_dns_lines(run.result, record)
     )
-    return Group(heading, meta, Text(rec.summary), *body, Text(""))
+    return Group(heading, meta, one_line(rec.summary, REPLY_LIMIT), *body, Text(""))
 
 
 class EvidenceDialog(ModalScreen[None]):
@@ -92,7 +93,7 @@ class EvidenceDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """Title and the runs."""
         with Vertical():
-            yield Label(f"Stored result — {self.item_title}", id="evidence-title")
+            yield Label(one_line(f"Stored result — {self.item_title}"), id="evidence-title")
             with VerticalScroll(id="evidence-scroll"):
                 yield Static("", id="evidence-body")
         yield Footer()
@@ -114,7 +115,7 @@ class EvidenceDialog(ModalScreen[None]):
                 f"# run {run.record.id}\n" + json.dumps(run.result, indent=2, ensure_ascii=False)
                 for run in self.runs
             )
-            body.update(Text(text))
+            body.update(plain(text, limit=STORED_LIMIT * 4))
             return
         body.update(Group(*(run_renderable(run, self.record) for run in self.runs)))
 

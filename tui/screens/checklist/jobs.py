@@ -86,8 +86,8 @@ def default_report_path(workspace: Workspace, checklist: Checklist) -> Path:
 
 def write_reports(workspace: Workspace, checklist_name: str, answer: str) -> tuple[Path, Path]:
     """Write the Markdown and HTML reports for a typed path; OSError when it cannot."""
+    from render.checklist_report import ChecklistReport
     from workspace.atomic_file import replace_file
-    from workspace.checklist.report import ChecklistReport
 
     checklist = workspace.checklists.get(checklist_name)
     report = ChecklistReport(checklist, workspace.history, checklist_values(workspace, checklist))

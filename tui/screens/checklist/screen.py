@@ -25,6 +25,7 @@ from textual.containers import Container, Vertical
 from textual.widget import Widget
 from textual.widgets import Header, Static
 
+from render.text import one_line, shown
 from tui.screens.base import MxScreen
 from tui.widgets.checklist_detail import ItemDetail, ItemView
 from tui.widgets.checklist_phases import WIDE, PhaseList
@@ -157,7 +158,7 @@ class ChecklistScreen(MxScreen):
         c = self.checklist
         if c is None:
             return "Checklist"
-        text = Text(f"{c.title} — {c.domain}", style="bold")
+        text = one_line(f"{c.title} — {c.domain}", style="bold")
         text.append(f" · {c.finished}/{len(c.items)} done")
         verified = sum(1 for i in c.items if i.status_label == "verified")
         text.append(f" · ✔ {verified} verified" if verified else "", style="green")
@@ -244,7 +245,9 @@ class ChecklistScreen(MxScreen):
                 self.checklist, item.item_id, state, actor=self.actor
             )
         except (ChecklistError, KeyError) as exc:
-            self.notify(str(exc), title="Could not change the item", severity="error")
+            self.notify(
+                shown(exc), title="Could not change the item", severity="error", markup=False
+            )
         self.reload()
 
     def action_tick(self) -> None:
@@ -272,7 +275,7 @@ class ChecklistScreen(MxScreen):
             try:
                 self.workspace.checklists.set_note(checklist, item.item_id, text, actor=self.actor)
             except (ChecklistError, KeyError) as exc:
-                self.notify(str(exc), title="Note not saved", severity="error")
+                self.notify(shown(exc), title="Note not saved", severity="error", markup=False)
             self.reload()
 
         from tui.screens.checklist.dialogs import NoteDialog
@@ -342,7 +345,13 @@ class ChecklistScreen(MxScreen):
                 self.checking.difference_update(ids)
                 self.reload()
             notice = outcome_notice(self.checklist or checklist, outcomes)
-            self.notify(notice.text, title=notice.title, severity=notice.severity, timeout=8)
+            self.notify(
+                shown(notice.text),
+                title=shown(notice.title),
+                severity=notice.severity,
+                timeout=8,
+                markup=False,
+            )
             return outcomes
 
         name = f"check {ids[0]}" if len(ids) == 1 else f"check {len(ids)} items"
@@ -377,8 +386,18 @@ class ChecklistScreen(MxScreen):
             try:
                 markdown, html = write_reports(self.workspace, checklist.name, str(answer))
             except OSError as exc:
-                self.notify(f"{exc.strerror or exc}", title="Report not written", severity="error")
+                self.notify(
+                    shown(exc.strerror or exc),
+                    title="Report not written",
+                    severity="error",
+                    markup=False,
+                )
                 return
-            self.notify(f"{markdown}\n{html}", title="Report written", timeout=10)
+            self.notify(
+                f"{shown(markdown)}\n{shown(html)}",
+                title="Report written",
+                timeout=10,
+                markup=False,
+            )
 
         self.app.push_screen(ExportDialog(default_report_path(self.workspace, checklist)), write)

@@ -25,6 +25,7 @@ from probes.dns.profiles import Profile
 from probes.status import Status
 from render.dns import check_detail, short_title, verdict_text
 from render.status import status_text
+from render.text import one_line, shown
 from render.zone_lines import change_lines
 from tui.screens.base import MxScreen
 from tui.widgets.dns_propagation import PropagationView
@@ -136,7 +137,7 @@ class DnsScreen(MxScreen):
         try:
             domain = to_ascii(typed)
         except ValueError as exc:
-            self.notify(str(exc), title="Domain", severity="error", markup=False)
+            self.notify(shown(exc), title="Domain", severity="error", markup=False)
             return None
         profile = self.query_one("#dns-profile", Select).value
         assert isinstance(profile, Profile)
@@ -162,7 +163,7 @@ class DnsScreen(MxScreen):
         shown = self.audit is not None and (self.audit.domain, self.audit.profile)
         if shown != request.subject:
             self.query_one("#dns-detail").loading = True  # the checks table keeps the focus
-        self._summary(Text(f"Checking {request.shown} for {request.profile.value}…"))
+        self._summary(one_line(f"Checking {request.shown} for {request.profile.value}…"))
         self._worker = self.run_job(
             lambda: self._audit(request),
             name=f"DNS audit of {request.shown}",
@@ -182,7 +183,7 @@ class DnsScreen(MxScreen):
             cancelled = True
             raise
         except Exception:
-            self._summary(Text(f"The audit of {request.shown} could not finish.", "red"))
+            self._summary(one_line(f"The audit of {request.shown} could not finish.", style="red"))
             raise
         finally:
             if not cancelled:
@@ -203,8 +204,8 @@ class DnsScreen(MxScreen):
         audited = await audit_and_record(self.workspace, wanted, audit_network(self.settings))
         if audited is None:
             message = f"No authoritative server found for {request.shown} (NS lookup failed)."
-            self._summary(Text(message, "red"))
-            self.notify(message, title="DNS", severity="error", markup=False)
+            self._summary(one_line(message, style="red"))
+            self.notify(shown(message), title="DNS", severity="error", markup=False)
             return None
         return audited.audit
 
@@ -222,7 +223,13 @@ class DnsScreen(MxScreen):
             found = " | ".join(check.found) or "—"
             if len(found) > width:
                 found = found[: width - 1] + "…"
-            table.add_row(short_title(check), verdict_text(check, short=True), found, key=check.id)
+            found = shown(found, width * 2)
+            table.add_row(
+                one_line(short_title(check)),
+                verdict_text(check, short=True),
+                one_line(found),
+                key=check.id,
+            )
         ids = [check.id for check in audit.checks]
         if keep is not None and keep.id in ids:
             table.move_cursor(row=ids.index(keep.id))
@@ -249,8 +256,8 @@ class DnsScreen(MxScreen):
                 if check.id in before
             )
             self.notify(
-                "\n".join(changed),
-                title=f"DNS of {request.shown} changed",
+                "\n".join(shown(line) for line in changed),
+                title=shown(f"DNS of {request.shown} changed"),
                 severity="warning" if worse else "information",
                 timeout=15,
                 markup=False,
@@ -267,11 +274,11 @@ class DnsScreen(MxScreen):
         line = self._note
         if line is None and self.audit is not None:
             audit = self.audit
-            line = Text(f"{audit.domain} for {audit.profile.value}: ")
+            line = one_line(f"{audit.domain} for {audit.profile.value}: ")
             line.append_text(status_text(audit.status))
             count = len(audit.changes)
             line.append(f" · {count} record(s) to write" if count else " · nothing to write")
-            line.append(f" · via {audit.resolver}", style="dim")
+            line.append_text(one_line(f" · via {audit.resolver}", style="dim"))
         line = line or Text("")
         if self.watching:
             watch = f"watching every {self.watch_interval:g} s, {self.watcher.countdown()} · "
@@ -304,12 +311,17 @@ class DnsScreen(MxScreen):
             self.notify("No audit yet: press ctrl+r.", title="Copy", severity="warning")
             return
         if not check.changes:
-            self.notify(f"{short_title(check)}: nothing to add, change or remove.", title="Copy")
+            self.notify(
+                shown(f"{short_title(check)}: nothing to add, change or remove."),
+                title="Copy",
+                markup=False,
+            )
             return
         self.app.copy_to_clipboard("\n".join(change_lines(check.changes)) + "\n")
         self.notify(
-            f"{len(check.changes)} record(s) for {short_title(check)}, as zone-file lines",
+            shown(f"{len(check.changes)} record(s) for {short_title(check)}, as zone-file lines"),
             title="Copied to the clipboard",
+            markup=False,
         )
 
     def action_watch(self) -> None:

@@ -21,6 +21,7 @@ from probes.status import Status
 from render.diagnosis import diagnosis_block
 from render.probe import capability_lines, certificate_lines, phase_line, token_lines
 from render.status import status_text
+from render.text import REPLY_LIMIT, one_line
 from tui.screens.probes.board import ProbeRow
 from workspace.history import redact
 
@@ -30,11 +31,11 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 def row_cells(row: ProbeRow, frame: int = 0) -> tuple[Text, Text, Text, Text]:
     """The table cells of a row: probe, phase (spinning while it runs), status, time."""
-    title, result = Text(row.title), row.result
+    title, result = one_line(row.title), row.result
     if row.running:
-        phase = Text(f"{SPINNER[frame % len(SPINNER)]} {row.phase}", style="yellow")
+        phase = one_line(f"{SPINNER[frame % len(SPINNER)]} {row.phase}", style="yellow")
         return title, phase, Text("…", style="yellow"), Text(f"{row.elapsed:.1f} s")
-    phase = Text(row.phase)
+    phase = one_line(row.phase)
     if result is None:
         return title, phase, Text("—", style="dim"), Text("")
     if result.cancelled:
@@ -46,14 +47,17 @@ def _heading(row: ProbeRow, spinner: str) -> Text:
     heading = Text()
     result = row.result
     if row.running:
-        heading.append(f"{spinner} running: {row.phase}".strip(), style="bold yellow")
+        heading.append_text(
+            one_line(f"{spinner} running: {row.phase}".strip(), style="bold yellow")
+        )
     elif result is not None and result.cancelled:
         heading.append("CANCELLED", style="dim")
     elif result is not None:
         heading.append_text(status_text(result.status))
     else:
         heading.append("not run yet", style="dim")
-    heading.append(f"  {row.title}", style="bold")
+    heading.append("  ")
+    heading.append_text(one_line(row.title, style="bold"))
     if result is not None and not row.running:
         heading.append(f"  {result.duration * 1000:.0f} ms", style="dim")
         if result.security_used and result.security_used is not result.target.security:
@@ -72,10 +76,10 @@ def transcript_lines(row: ProbeRow) -> list[Text]:
     for phase in row.phases:
         if not phase.transcript:
             continue
-        lines.append(Text(f"  -- {phase.title}", style="dim"))
+        lines.append(one_line(f"  -- {phase.title}", style="dim"))
         for said in phase.transcript[:MAX_TRANSCRIPT_LINES]:
             style = "cyan" if said.startswith("C:") else ""
-            lines.append(Text(f"  {redact(said, secrets, users)}", style=style))
+            lines.append(one_line(f"  {redact(said, secrets, users)}", REPLY_LIMIT, style))
     if not lines:
         return []
     return [Text("Transcript (secrets masked)", style="bold underline"), *lines]
@@ -163,7 +167,8 @@ class ProbeDetail(VerticalScroll):
             commands = row.commands if row and not row.running else []
             options.clear_options()
             options.add_options(
-                Option(Text(f"{number}. {what}")) for number, (what, _) in enumerate(commands, 1)
+                Option(one_line(f"{number}. {what}"))
+                for number, (what, _) in enumerate(commands, 1)
             )
             options.border_title = "Fix commands: enter (or c) copies"
             options.display = bool(commands)

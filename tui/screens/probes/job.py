@@ -20,6 +20,7 @@ from probes.diagnosis.model import Diagnosis
 from probes.mail.matrix import run_matrix
 from probes.mail.model import PhaseFinished, PhaseStarted, ProbeEvent, ProbeFinished, ProbeResult
 from probes.mail.runner import EventSink, run_probes
+from render.text import shown
 from tui.screens.base import MxScreen
 from tui.screens.probes.board import ProbeBoard, ProbeRow, RowSpec, RunPlan
 from tui.screens.probes.plan import (
@@ -103,7 +104,7 @@ class ProbeJob:
         specs, no_secret = await account_specs(self.screen.workspace, names)
         if no_secret:
             self.screen.notify(
-                f"{'; '.join(no_secret)}: probing without logging in.",
+                shown(f"{'; '.join(no_secret)}: probing without logging in."),
                 severity="warning",
                 markup=False,
             )

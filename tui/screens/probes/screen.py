@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from probes.mail.model import ProbeFinished
 from probes.mail.presets import PRESETS
+from render.text import one_line, shown
 from tui.screens.base import MxScreen
 from tui.screens.probes.board import ProbeBoard, ProbeRow, VerdictChange
 from tui.screens.probes.detail import ProbeDetail
@@ -117,7 +117,7 @@ class ProbesScreen(MxScreen):
         checked = set(accounts.selected)
         accounts.clear_options()
         for account in self.workspace.accounts.list():
-            label = Text(f"{account.name}  {account.address}  {account.side.value}")
+            label = one_line(f"{account.name}  {account.address}  {account.side.value}")
             accounts.add_option((label, account.name, account.name in checked))
         if accounts.option_count and accounts.highlighted is None:
             accounts.highlighted = 0
@@ -149,7 +149,7 @@ class ProbesScreen(MxScreen):
             try:
                 choice = preset_choice(str(preset), host)
             except ValueError as exc:
-                self.notify(str(exc), title="Preset and host", severity="error", markup=False)
+                self.notify(shown(exc), title="Preset and host", severity="error", markup=False)
                 return
         if not names and choice is None:
             self.notify(
@@ -218,7 +218,7 @@ class ProbesScreen(MxScreen):
 
     def _announce(self, change: VerdictChange) -> None:
         message, title, severity = verdict_notice(change)
-        self.notify(message, title=title, severity=severity, timeout=15, markup=False)
+        self.notify(shown(message), title=shown(title), severity=severity, timeout=15, markup=False)
         self.app.bell()
 
     def action_cancel(self) -> None:
@@ -384,4 +384,4 @@ class ProbesScreen(MxScreen):
         more = (
             f" ({index + 1} of {len(commands)}: c again for the next)" if len(commands) > 1 else ""
         )
-        self.notify(f"{index + 1}. {title}{more}", title="Fix command copied", markup=False)
+        self.notify(shown(f"{index + 1}. {title}{more}"), title="Fix command copied", markup=False)

@@ -2,15 +2,21 @@
 
 The report is built once as a small list of blocks and rendered to Markdown
 or to a self-contained HTML page. It holds what the workspace holds (no
-secret ever reaches the workspace, so none can reach a report).
+secret ever reaches the workspace, so none can reach a report). Every piece of
+text in it (titles, notes, names, evidence summaries, filled-in values, and
+the labels around them) is escaped for the format it is written in: Markdown
+special characters backslash-escaped (:func:`render.text.markdown_text`), HTML
+escaped (:func:`render.text.html_text`), control characters visibly escaped in
+both; the only markup is the structure the renderer writes itself.
 """
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from render.text import escape_controls, html_text, markdown_text
 from workspace.checklist.model import Checklist, ChecklistItem
 from workspace.history import RunHistory
 from workspace.store import now
@@ -68,6 +74,14 @@ STATE_MARK = {
 }
 
 
+@dataclass(frozen=True)
+class Span:
+    """A run of text in a line; ``strong`` shows it in bold. Never markup itself."""
+
+    text: str
+    strong: bool = False
+
+
 @dataclass
 class Block:
     """One piece of the report: a heading, paragraph, table, list or code."""
@@ -77,6 +91,8 @@ class Block:
     level: int = 2
     rows: list[list[str]] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    lines: list[list[Span]] = field(default_factory=list)
+    """A list's items, each a line of spans (``kind == "list"``)."""
 
 
 def _bar(done: int, total: int, width: int = 20) -> str:
@@ -100,19 +116,26 @@ class ChecklistReport:
         self.generated_at = generated_at or now()
         self.labels = LABELS.get(checklist.lang, LABELS["en"])
 
-    def _item_line(self, item: ChecklistItem) -> str:
+    def _item_line(self, item: ChecklistItem) -> list[Span]:
         t = self.labels
-        line = f"{STATE_MARK[item.status_label]} **{item.title}** — {item.status_label}"
+        spans = [
+            Span(f"{STATE_MARK[item.status_label]} "),
+            Span(item.title, strong=True),
+            Span(f" — {item.status_label}"),
+        ]
+        rest = ""
         if item.changed_at:
-            line += f", {item.changed_at} {t['by']} {item.changed_by}"
+            rest += f", {item.changed_at} {t['by']} {item.changed_by}"
         if item.evidence is not None:
             runs = ", ".join(f"#{r}" for r in item.evidence.run_ids)
-            line += f". {t['evidence']}: {item.evidence.summary} ({t['run']} {runs})"
+            rest += f". {t['evidence']}: {item.evidence.summary} ({t['run']} {runs})"
         if item.regressed and item.last_check is not None:
-            line += f". {t['last_check']} {item.last_check.at}: {item.last_check.summary}"
+            rest += f". {t['last_check']} {item.last_check.at}: {item.last_check.summary}"
         if item.note:
-            line += f". {t['note']}: {item.note}"
-        return line
+            rest += f". {t['note']}: {item.note}"
+        if rest:
+            spans.append(Span(rest))
+        return spans
 
     def blocks(self) -> list[Block]:
         """The report's content, in order."""
@@ -141,10 +164,10 @@ class ChecklistReport:
         attention = [i for i in c.items if i.regressed or i.state.value == "blocked"]
         if attention:
             out.append(Block("heading", t["attention"]))
-            out.append(Block("list", items=[self._item_line(i) for i in attention]))
+            out.append(Block("list", lines=[self._item_line(i) for i in attention]))
         for phase in c.phases():
             out.append(Block("heading", f"{phase.title} ({phase.finished}/{phase.total})"))
-            out.append(Block("list", items=[self._item_line(i) for i in phase.items]))
+            out.append(Block("list", lines=[self._item_line(i) for i in phase.items]))
         out.append(Block("heading", t["open"]))
         pending = c.open_items
         if not pending:
@@ -171,18 +194,17 @@ class ChecklistReport:
         return out
 
     def markdown(self) -> str:
-        """The report as Markdown."""
+        """The report as Markdown: every text escaped, the structure the only markup."""
         lines: list[str] = []
         for block in self.blocks():
             if block.kind == "heading":
-                lines += ["#" * block.level + " " + block.text, ""]
+                lines += ["#" * block.level + " " + _md_inline(block.text), ""]
             elif block.kind == "para":
-                lines += [block.text, ""]
+                lines += [markdown_text(block.text), ""]
             elif block.kind == "list":
-                lines += [f"- {_md_line(item)}" for item in block.items] + [""]
+                lines += [f"- {_md_spans(line)}" for line in block.lines] + [""]
             elif block.kind == "code":
-                fence = "```"
-                lines += [f"{fence}{block.items[0] if block.items else ''}", block.text, fence, ""]
+                lines += [*_md_code(block.text, block.items[0] if block.items else ""), ""]
             elif block.kind == "table":
                 head, *body = block.rows
                 lines.append("| " + " | ".join(_md_cell(c) for c in head) + " |")
@@ -192,12 +214,12 @@ class ChecklistReport:
         return "\n".join(lines).rstrip() + "\n"
 
     def html(self) -> str:
-        """The report as one self-contained HTML page."""
+        """The report as one self-contained HTML page: every text escaped."""
         c = self.checklist
         parts = [
             "<!DOCTYPE html>",
-            f'<html lang="{html.escape(c.lang)}"><head><meta charset="utf-8">',
-            f"<title>{html.escape(c.title)} — {html.escape(c.domain)}</title>",
+            f'<html lang="{html_text(c.lang)}"><head><meta charset="utf-8">',
+            f"<title>{_html_inline(c.title)} — {_html_inline(c.domain)}</title>",
             "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
             "line-height:1.45;padding:0 1rem}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}"
@@ -206,19 +228,19 @@ class ChecklistReport:
         ]
         for block in self.blocks():
             if block.kind == "heading":
-                parts.append(f"<h{block.level}>{html.escape(block.text)}</h{block.level}>")
+                parts.append(f"<h{block.level}>{_html_inline(block.text)}</h{block.level}>")
             elif block.kind == "para":
-                parts.append(f"<p>{html.escape(block.text)}</p>")
+                parts.append(f"<p>{html_text(block.text)}</p>")
             elif block.kind == "list":
-                items = "".join(f"<li>{_html_line(item)}</li>" for item in block.items)
+                items = "".join(f"<li>{_html_spans(line)}</li>" for line in block.lines)
                 parts.append(f"<ul>{items}</ul>")
             elif block.kind == "code":
-                parts.append(f"<pre><code>{html.escape(block.text)}</code></pre>")
+                parts.append(f"<pre><code>{html_text(block.text)}</code></pre>")
             elif block.kind == "table":
                 head, *body = block.rows
-                cells = "".join(f"<th>{html.escape(x)}</th>" for x in head)
+                cells = "".join(f"<th>{_html_inline(x)}</th>" for x in head)
                 rows = "".join(
-                    "<tr>" + "".join(f"<td>{html.escape(x)}</td>" for x in row) + "</tr>"
+                    "<tr>" + "".join(f"<td>{_html_inline(x)}</td>" for x in row) + "</tr>"
                     for row in body
                 )
                 parts.append(f"<table><tr>{cells}</tr>{rows}</table>")
@@ -232,16 +254,42 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
     return text
 
 
+def _one_line(text: str) -> str:
+    """Line breaks as spaces: a heading, list item or cell stays one line."""
+    return text.replace("\r\n", " ").replace("\n", " ")
+
+
+def _md_inline(text: str) -> str:
+    return markdown_text(_one_line(text))
+
+
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(_one_line(text), table_cell=True)
 
 
-def _md_line(text: str) -> str:
-    return text.replace("\n", " ")
+def _md_spans(spans: Sequence[Span]) -> str:
+    return "".join(
+        f"**{_md_inline(span.text)}**" if span.strong else _md_inline(span.text) for span in spans
+    )
 
 
-def _html_line(text: str) -> str:
-    escaped = html.escape(text.replace("\n", " "))
-    # the one piece of emphasis the item lines use: **title**
-    pieces = escaped.split("**")
-    return "".join(f"<strong>{p}</strong>" if n % 2 else p for n, p in enumerate(pieces))
+_BACKTICKS = re.compile(r"`+")
+
+
+def _md_code(text: str, shell: str) -> list[str]:
+    """A fenced code block no line of ``text`` can close: the fence is longer than any run."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    info = re.sub(r"[^A-Za-z0-9_+.-]", "", shell)
+    return [f"{fence}{info}", escape_controls(text, keep_newlines=True, keep_tabs=True), fence]
+
+
+def _html_inline(text: str) -> str:
+    return html_text(_one_line(text))
+
+
+def _html_spans(spans: Sequence[Span]) -> str:
+    return "".join(
+        f"<strong>{_html_inline(span.text)}</strong>" if span.strong else _html_inline(span.text)
+        for span in spans
+    )
