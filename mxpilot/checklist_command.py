@@ -220,20 +220,20 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
         ]
         print(json.dumps(view, ensure_ascii=False, indent=2))
         return EXIT_OK
-    from workspace.checklist.template import RemediationCommand
+    from workspace.checklist.template import fill_placeholders
     from workspace.usecases.checklist_values import checklist_values
 
     values = checklist_values(ws, checklist)
     print(f"{item.title}  [{item.item_id}]  {item.status_label}")
     print(f"phase: {item.phase_title}")
-    help_text = RemediationCommand("text", item.help).render(values).command
+    help_text = fill_placeholders(item.help, values)
     print(f"\n{help_text}\n")
     if item.check:
         print(f"automatic check: {item.check.label(checklist.lang)}")
-    for command in item.commands:
-        rendered = command.render(values)
+    for rendered in item.filled_commands(values, checklist.lang):
         print(f"\n  # {rendered.note}" if rendered.note else "")
-        print(f"  {rendered.shell}> {rendered.command}")
+        prompt = "  ! " if rendered.refused else f"  {rendered.shell}> "
+        print(prompt + rendered.command)
     if item.note:
         print(f"\nnote: {item.note}")
     for label, check in (("evidence", item.evidence), ("last check", item.last_check)):
