@@ -91,8 +91,8 @@ def _culprit(error: ValueError, template: str, values: Mapping[str, Value], shel
 def _character(char: str) -> str:
     """``U+0025 "%"`` for a visible character, ``U+000A`` for an invisible one."""
     code = f"U+{ord(char):04X}"
-    visible = char.isprintable() and not char.isspace()
-    return f'{code} "{char}"' if visible and unicodedata.category(char)[0] != "C" else code
+    visible = char.isprintable() and not char.isspace() and unicodedata.category(char)[0] != "C"
+    return f'{code} "{char}"' if visible else code
 
 
 def refusal_message(

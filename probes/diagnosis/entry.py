@@ -76,6 +76,8 @@ def is_spanish(lang: str | None) -> bool:
 def fill(template: str, context: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` the context knows replaced; others stay as written.
 
+    As text: for titles, causes and fix texts. Commands are filled by
+    :meth:`FixTemplate.render`, which quotes each value for the fix's shell.
     A regular expression rather than ``str.format_map`` so that literal braces
     in PowerShell (``{$_.Name}``) or JSON never break a command.
     """
