@@ -1,0 +1,1 @@
+"""TUI tests: the app under Pilot, SVG snapshots, and a real terminal (tmux)."""

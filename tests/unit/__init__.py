@@ -1,0 +1,1 @@
+"""Unit tests: no server, no terminal (pure functions, SQLite files, subprocess imports)."""
