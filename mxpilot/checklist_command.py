@@ -238,24 +238,24 @@ def _show_item(ws: Workspace, checklist: Checklist, args: argparse.Namespace) ->
         ]
         print_json(view)
         return EXIT_OK
-    from workspace.checklist.template import RemediationCommand
+    from workspace.checklist.template import fill_placeholders
     from workspace.usecases.checklist_values import checklist_values
 
     values = checklist_values(ws, checklist)
     say(f"{item.title}  [{item.item_id}]  {item.status_label}")
     say(f"phase: {item.phase_title}")
-    help_text = RemediationCommand("text", item.help).render(values).command
+    help_text = fill_placeholders(item.help, values)
     say()
     say_block(help_text)
     say()
     if item.check:
         say(f"automatic check: {item.check.label(checklist.lang)}")
-    for command in item.commands:
-        rendered = command.render(values)
+    for rendered in item.filled_commands(values, checklist.lang):
         say()
         if rendered.note:
             say(f"  # {rendered.note}")
-        say(f"  {rendered.shell}> {rendered.command}")
+        prompt = "  ! " if rendered.refused else f"  {rendered.shell}> "
+        say(prompt + rendered.command)
     if item.note:
         say()
         say(f"note: {item.note}")

@@ -177,11 +177,13 @@ class ChecklistReport:
             out.append(Block("para", _fill(item.help, self.values)))
             if item.check is not None:
                 out.append(Block("para", f"{t['check']}: {item.check.label(c.lang)}"))
-            for command in item.commands:
-                rendered = command.render(self.values)
+            for rendered in item.filled_commands(self.values, c.lang):
                 if rendered.note:
                     out.append(Block("para", rendered.note))
-                out.append(Block("code", rendered.command, items=[rendered.shell]))
+                if rendered.refused:
+                    out.append(Block("para", rendered.command))
+                else:
+                    out.append(Block("code", rendered.command, items=[rendered.shell]))
         evidence_runs = sorted({r for i in c.items if i.evidence for r in i.evidence.run_ids})
         if evidence_runs:
             out.append(Block("heading", t["evidence"]))

@@ -4,7 +4,9 @@ The data lives in ``catalogue.toml`` (shipped inside the package, read with
 ``importlib.resources``). Each ``[[failure]]`` entry has match groups — any
 one group matching is enough; within a group every given field must hold —
 and fix templates whose ``{mailbox}``, ``{host}``, ... placeholders are filled
-from a context (a placeholder the context does not fill stays as written).
+from a context (a placeholder the context does not fill stays as written); in a
+fix's command each value is quoted for the fix's shell, and a value that cannot
+be quoted safely replaces the command with a message saying why.
 
 Two ways in:
 

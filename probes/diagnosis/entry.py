@@ -12,12 +12,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from probes.command_refusal import fill_or_refuse
+from probes.command_template import Value
 from probes.diagnosis.model import Diagnosis, Fix
 from probes.mail.model import Phase, PhaseName
 from probes.status import Status
 
 SHELLS = frozenset({"powershell", "bash", "python", "django", "admin-centre", "setting", "dotnet"})
-"""Where a fix's command is typed (``setting``: a client setting or a .env line)."""
+"""Where a fix's command is typed (``setting``: a client setting or a .env line).
+
+Each is a label :class:`probes.shell_quote.Shell` knows: a command's values are
+quoted for it.
+"""
+
+NUMBERS = frozenset({"port", "suggested_port"})
+"""Placeholders whose value goes into a command as a number (``smtplib.SMTP(h, 587)``)."""
 
 PLACEHOLDERS = frozenset(
     {
@@ -67,6 +76,8 @@ def is_spanish(lang: str | None) -> bool:
 def fill(template: str, context: Mapping[str, str]) -> str:
     """``template`` with each ``{name}`` the context knows replaced; others stay as written.
 
+    As text: for titles, causes and fix texts. Commands are filled by
+    :meth:`FixTemplate.render`, which quotes each value for the fix's shell.
     A regular expression rather than ``str.format_map`` so that literal braces
     in PowerShell (``{$_.Name}``) or JSON never break a command.
     """
@@ -77,6 +88,14 @@ def fill(template: str, context: Mapping[str, str]) -> str:
         return str(filled) if filled else found.group(0)
 
     return _PLACEHOLDER.sub(value, template)
+
+
+def command_values(context: Mapping[str, str]) -> dict[str, Value]:
+    """The context as a command is filled with: ports as ``int``, everything else text."""
+    return {
+        name: int(value) if name in NUMBERS and value.isascii() and value.isdigit() else value
+        for name, value in context.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -214,10 +233,20 @@ class FixTemplate:
     protocol: str | None = None
 
     def render(self, context: Mapping[str, str], lang: str | None) -> Fix:
-        """The fix in ``lang`` with the context's values filled in."""
-        text = self.es if is_spanish(lang) and self.es else self.text
-        command = fill(self.command, context) if self.command else None
-        return Fix(text=fill(text, context), command=command, shell=self.shell)
+        """The fix in ``lang`` with the context's values filled in.
+
+        The text is filled as text; the command with each value quoted for its
+        shell (:func:`probes.command_template.fill_command`). A value that
+        cannot be quoted safely refuses the command: the fix then has no
+        command, and its text ends with the refusal saying why (in ``lang``).
+        """
+        text = fill(self.es if is_spanish(lang) and self.es else self.text, context)
+        if not self.command:
+            return Fix(text=text, command=None, shell=self.shell)
+        filled = fill_or_refuse(self.command, command_values(context), self.shell or "text", lang)
+        if filled.refused:
+            return Fix(text=f"{text} — {filled.text}", command=None, shell=None)
+        return Fix(text=text, command=filled.text, shell=self.shell)
 
     def applies(self, context: Mapping[str, str]) -> bool:
         """False when the fix is for another protocol than the context's."""

@@ -105,6 +105,9 @@ def _parse_fix(table: Any, where: str) -> FixTemplate:
     shell = fix.get("shell")
     if shell is not None and shell not in SHELLS:
         raise _fail(where, f"unknown shell {shell!r} (known: {', '.join(sorted(SHELLS))})")
+    command = _text(fix, "command", where)
+    if command is not None and shell is None:
+        raise _fail(where, "a fix with a command needs its shell (values are quoted for it)")
     protocol = fix.get("protocol")
     if protocol is not None and protocol not in ("smtp", "imap"):
         raise _fail(where, f"unknown protocol {protocol!r} (smtp or imap)")
@@ -112,7 +115,7 @@ def _parse_fix(table: Any, where: str) -> FixTemplate:
     return FixTemplate(
         text=text,
         es=_text(fix, "es", where),
-        command=_text(fix, "command", where),
+        command=command,
         shell=shell,
         protocol=protocol,
     )

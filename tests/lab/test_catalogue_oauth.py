@@ -167,7 +167,7 @@ def test_valid_token_refused_fixes_follow_the_protocol() -> None:
     context = {"mailbox": USER, "protocol": "smtp"}
     smtp = Catalogue.load().diagnose(result(phase), context)[0]
     commands = "\n".join(f.command or "" for f in smtp.fixes)
-    assert f"Set-CASMailbox -Identity {USER} -SmtpClientAuthenticationDisabled $false" in commands
+    assert f"Set-CASMailbox -Identity '{USER}' -SmtpClientAuthenticationDisabled $false" in commands
     assert "ImapEnabled" not in commands
 
 
@@ -181,7 +181,7 @@ def test_imap_authenticate_failed_with_a_good_token_is_imap_disabled() -> None:
     )
     found = Catalogue.load().diagnose(result(phase, Protocol.IMAP), {"mailbox": USER})
     assert [d.id for d in found] == ["o365.imap_disabled_mailbox"]
-    assert f"Set-CASMailbox -Identity {USER} -ImapEnabled $true" in (
+    assert f"Set-CASMailbox -Identity '{USER}' -ImapEnabled $true" in (
         found[0].fixes[0].command or ""
     )
     spanish = Catalogue.load().diagnose(result(phase, Protocol.IMAP), {"mailbox": USER}, "es")

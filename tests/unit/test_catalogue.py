@@ -53,7 +53,7 @@ def test_valid_catalogue_parses_and_keeps_foreign_braces() -> None:
     catalogue = Catalogue.parse(VALID)
     diagnosis = catalogue.get("x.one", {"mailbox": "a@b.c"})
     assert diagnosis.fixes[0].text == "Do a@b.c"
-    assert diagnosis.fixes[0].command == "Set-Thing a@b.c {$_.Name}"
+    assert diagnosis.fixes[0].command == "Set-Thing 'a@b.c' {$_.Name}"  # quoted for PowerShell
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_diagnose_fills_templates_from_context() -> None:
     found = Catalogue.load().diagnose(result(phase), CONTEXT)
     assert (
         found[0].fixes[0].command
-        and "Set-CASMailbox -Identity ops@contoso.com" in found[0].fixes[0].command
+        and "Set-CASMailbox -Identity 'ops@contoso.com'" in found[0].fixes[0].command
     )
 
 
@@ -317,7 +317,7 @@ def test_mode_fixes_follow_the_protocol_and_port() -> None:
     smtp = Catalogue.load().diagnose(result(detect), {**CONTEXT, "port": "465", "protocol": "smtp"})
     commands = "\n".join(f.command or "" for f in smtp[0].fixes)
     assert "EMAIL_PORT = 465\nEMAIL_USE_SSL = True" in commands
-    assert 'smtplib.SMTP_SSL("smtp.office365.com", 465' in commands
+    assert "smtplib.SMTP_SSL('smtp.office365.com', 465" in commands
     assert "IMAP4_SSL" not in commands
     assert (
         smtp[0].title == "Port 465 speaks implicit TLS: the client must use SSL/TLS from the start"
@@ -400,10 +400,10 @@ def test_matrix_conclusions_exist_and_template() -> None:
     commands = "\n".join(f.command or "" for f in diagnosis.fixes)
     assert "EMAIL_PORT = 465\nEMAIL_USE_SSL = True" in commands
     assert "EMAIL_USE_TLS = False" in commands
-    assert 'smtplib.SMTP_SSL("smtp.gmail.com", 465, context=ssl.create_default_context())' in (
+    assert "smtplib.SMTP_SSL('smtp.gmail.com', 465, context=ssl.create_default_context())" in (
         commands
     )
-    assert "Test-NetConnection -ComputerName smtp.gmail.com -Port 587" in commands
+    assert "Test-NetConnection -ComputerName 'smtp.gmail.com' -Port 587" in commands
     assert any("python.exe" in f.text for f in diagnosis.fixes)
     assert diagnosis.evidence == "587 timed out, 465 answered"
     assert diagnosis.title == "Port 587 is blocked on this network; 465 works"

@@ -401,11 +401,11 @@ def test_placeholders_render(en: ChecklistTemplate) -> None:
     assert "selector1-hotelsales-cl._domainkey.contoso.onmicrosoft.com" in dkim.help
     assert (
         dkim.commands[0].command
-        == "New-DkimSigningConfig -DomainName hotelsales.cl -Enabled $false"
+        == "New-DkimSigningConfig -DomainName 'hotelsales.cl' -Enabled $false"
     )
     imap = en.item("enable-imap").render(VALUES)
     assert imap.commands[0] == RemediationCommand(
-        "powershell", "Set-CASMailbox -Identity controloc@hotelsales.cl -ImapEnabled $true"
+        "powershell", "Set-CASMailbox -Identity 'controloc@hotelsales.cl' -ImapEnabled $true"
     )
     forwarding = en.item("gmail-forwarding").render(VALUES)
     assert "forward seguimientoocx@gmail.com to controloc@hotelsales.cl" in forwarding.help
@@ -414,7 +414,7 @@ def test_placeholders_render(en: ChecklistTemplate) -> None:
 def test_powershell_braces_survive(en: ChecklistTemplate) -> None:
     spf = en.item("spf-coexistence").render(VALUES)
     assert spf.commands[0].command == (
-        "Resolve-DnsName -Name hotelsales.cl -Type TXT"
+        "Resolve-DnsName -Name 'hotelsales.cl' -Type TXT"
         ' | Where-Object { $_.Strings -like "v=spf1*" }'
     )
     allow = en.item("allow-list-senders").render(VALUES).commands[0].command
@@ -432,7 +432,7 @@ def test_missing_and_unknown_placeholders_stay() -> None:
     command = RemediationCommand("powershell", "Get-X -Identity {mailbox} { $_ }", "for {mailbox}")
     assert command.render({}) == command
     assert command.render({"mailbox": "m@a.cl"}) == RemediationCommand(
-        "powershell", "Get-X -Identity m@a.cl { $_ }", "for m@a.cl"
+        "powershell", "Get-X -Identity 'm@a.cl' { $_ }", "for m@a.cl"
     )
 
 

@@ -59,13 +59,13 @@ def test_seed_001_context_comes_from_the_text() -> None:
     assert found.context["port"] == "587"
     assert found.context["mailbox"] == "zootecnico@sanmarino.com.co"
     commands = "\n".join(f.command or "" for f in found.findings[0].fixes)
-    assert "Set-CASMailbox -Identity zootecnico@sanmarino.com.co" in commands
+    assert "Set-CASMailbox -Identity 'zootecnico@sanmarino.com.co'" in commands
 
 
 def test_caller_context_wins_over_the_text() -> None:
     found = explain(SEED_001_JSON, {"mailbox": "ops@example.com"})
     commands = "\n".join(f.command or "" for f in found.findings[0].fixes)
-    assert "-Identity ops@example.com" in commands
+    assert "-Identity 'ops@example.com'" in commands
     assert "zootecnico" not in commands
 
 
@@ -81,7 +81,7 @@ def test_seed_003_traceback_is_a_timeout_with_test_netconnection() -> None:
 def test_seed_003_host_fills_the_command() -> None:
     found = explain(SEED_003_TRACEBACK, {"host": "smtp.gmail.com", "port": "587"})
     commands = [f.command for f in found.findings[0].fixes]
-    assert "Test-NetConnection -ComputerName smtp.gmail.com -Port 587" in commands
+    assert "Test-NetConnection -ComputerName 'smtp.gmail.com' -Port 587" in commands
 
 
 def test_seed_004_spanish_closed_unexpectedly() -> None:
@@ -101,13 +101,13 @@ def test_tenant_entry_has_every_documented_fix() -> None:
     found = explain(SEED_000_ERRORS, {"mailbox": "recordatorio.oc@hotelsales.cl"})
     commands = "\n".join(f.command or "" for f in found.findings[0].fixes)
     assert (
-        "Set-CASMailbox -Identity recordatorio.oc@hotelsales.cl "
+        "Set-CASMailbox -Identity 'recordatorio.oc@hotelsales.cl' "
         "-SmtpClientAuthenticationDisabled $false" in commands
     )
     assert "Set-TransportConfig -SmtpClientAuthenticationDisabled $false" in commands
     assert "Manage email apps > Authenticated SMTP" in commands
     imap = "\n".join(f.command or "" for f in found.findings[1].fixes)
-    assert "Set-CASMailbox -Identity recordatorio.oc@hotelsales.cl -ImapEnabled $true" in imap
+    assert "Set-CASMailbox -Identity 'recordatorio.oc@hotelsales.cl' -ImapEnabled $true" in imap
 
 
 def test_gmail_534_two_line_reply() -> None:
@@ -261,7 +261,7 @@ def test_mailbox_placeholder_filled_or_kept() -> None:
     kept = explain(text).findings[0].fixes[0].command or ""
     assert "-Identity {mailbox}" in kept
     filled = explain(text, {"mailbox": "ops@contoso.com"}).findings[0].fixes[0].command or ""
-    assert "-Identity ops@contoso.com" in filled
+    assert "-Identity 'ops@contoso.com'" in filled
 
 
 def test_spanish_titles_and_fixes() -> None:

@@ -20,15 +20,25 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from render.text import shown
 
-def command_prompt(command: str, shell: str, note: str) -> Text:
-    """``# note`` (when there is one), then ``shell> first line  (+N lines)``."""
+
+def command_prompt(command: str, shell: str, note: str, refused: bool = False) -> Text:
+    """``# note`` (when there is one), then ``shell> first line  (+N lines)``.
+
+    A ``refused`` command (a value could not be quoted safely) shows the message
+    saying so, in place of the command.
+    """
     prompt = Text()
     if note:
-        prompt.append(f"# {note}\n", style="dim")
+        prompt.append(f"# {shown(note)}\n", style="dim")
+    if refused:
+        prompt.append("! ", style="bold yellow")
+        prompt.append(shown(command), style="yellow")
+        return prompt
     lines = command.splitlines() or [""]
     prompt.append(f"{shell}> ", style="dim")
-    prompt.append(lines[0], style="bold cyan")
+    prompt.append(shown(lines[0]), style="bold cyan")
     if len(lines) > 1:
         prompt.append(f"  (+{len(lines) - 1} lines)", style="dim")
     return prompt

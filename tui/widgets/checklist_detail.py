@@ -129,10 +129,11 @@ class ItemDetail(VerticalScroll):
             self._log.update("")
             return
         prompts: list[Text] = []
-        for command in view.item.commands:
-            rendered = command.render(view.values)
-            self.commands.append(rendered.command)
-            prompts.append(command_prompt(rendered.command, rendered.shell, rendered.note))
+        for rendered in view.item.filled_commands(view.values, view.lang):
+            self.commands.append("" if rendered.refused else rendered.command)
+            prompts.append(
+                command_prompt(rendered.command, rendered.shell, rendered.note, rendered.refused)
+            )
         info = [info_renderable(view), Text()]
         if prompts:
             info.append(Text(COMMANDS_LABEL))
@@ -144,5 +145,9 @@ class ItemDetail(VerticalScroll):
     @on(CommandList.CommandChosen)
     def _copy(self, event: CommandList.CommandChosen) -> None:
         event.stop()
-        self.app.copy_to_clipboard(self.commands[event.index])
+        command = self.commands[event.index]
+        if not command:  # refused: a value could not be quoted safely, nothing to copy
+            self.notify("This command is not shown, so not copied.", severity="warning")
+            return
+        self.app.copy_to_clipboard(command)
         self.notify("Copied to the clipboard", title="Command")

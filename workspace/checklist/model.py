@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from probes.status import Status
@@ -71,6 +72,16 @@ class ChecklistItem:
     def finished(self) -> bool:
         """Done or skipped: counts towards progress."""
         return self.state in (ItemState.DONE, ItemState.SKIPPED)
+
+    def filled_commands(
+        self, values: Mapping[str, str], lang: str = "en"
+    ) -> tuple[RemediationCommand, ...]:
+        """The item's commands ready to show and copy: values quoted for each shell.
+
+        A command whose value cannot be quoted safely comes back ``refused``,
+        its ``command`` the message saying why in ``lang`` (never the command).
+        """
+        return tuple(command.render(values, lang) for command in self.commands)
 
     @property
     def status_label(self) -> str:

@@ -5,7 +5,10 @@ side; :func:`load_template` picks one and returns frozen data. Help texts and
 remediation commands may name placeholders (``{domain}``, ``{domain_dashed}``,
 ``{mailbox}``, ``{source_mailbox}``, ``{tenant}``) that :meth:`TemplateItem.render`
 fills in; anything else in braces (PowerShell ``$true``, ``{ $_ }`` script
-blocks, ``@{Add="..."}`` hashtables) is left alone.
+blocks, ``@{Add="..."}`` hashtables) is left alone. Help and notes are text;
+a command's values are quoted for the shell it is labelled with
+(:mod:`probes.command_template`), and a command whose value cannot be quoted
+safely is refused with a message instead (:mod:`probes.command_refusal`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
+from probes.command_refusal import fill_or_refuse
+from probes.command_template import check_template
+from probes.shell_quote import SHELL_LABELS
 from workspace.checklist.check_spec import CheckSpec, TemplateError, choices
 
 LANGS: tuple[str, ...] = ("en", "es")
@@ -31,9 +37,11 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
 def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
-    """``text`` with each ``{name}`` whose name is in ``values`` replaced.
+    """``text`` with each ``{name}`` whose name is in ``values`` replaced, as text.
 
-    Other braces (``{ $_ }``, ``@{Add="x"}``, unknown or missing names) stay as they are.
+    For help and notes, never for commands (:meth:`RemediationCommand.render`
+    quotes those). Other braces (``{ $_ }``, ``@{Add="x"}``, unknown or missing
+    names) stay as they are.
     """
 
     def one(match: re.Match[str]) -> str:
@@ -45,18 +53,30 @@ def fill_placeholders(text: str, values: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class RemediationCommand:
-    """A command that does (or checks) an item, in the shell it runs in."""
+    """A command that does (or checks) an item, in the shell it runs in.
+
+    ``refused`` is set by :meth:`render` when a value could not be quoted
+    safely for ``shell``: ``command`` then holds the message saying why (in the
+    checklist's language), never the command, and there is nothing to copy.
+    """
 
     shell: str
     command: str
     note: str = ""
+    refused: bool = False
 
-    def render(self, values: Mapping[str, str]) -> RemediationCommand:
-        """The command with the placeholders in ``values`` filled in."""
+    def render(self, values: Mapping[str, str], lang: str = "en") -> RemediationCommand:
+        """The command with the values quoted for its shell, the note filled as text.
+
+        A value that cannot be quoted safely refuses the command (``refused``,
+        the message in ``lang``) rather than show it.
+        """
+        filled = fill_or_refuse(self.command, values, self.shell, lang)
         return replace(
             self,
-            command=fill_placeholders(self.command, values),
+            command=filled.text,
             note=fill_placeholders(self.note, values),
+            refused=filled.refused,
         )
 
 
@@ -71,13 +91,13 @@ class TemplateItem:
     commands: tuple[RemediationCommand, ...]
     check: CheckSpec | None
 
-    def render(self, values: Mapping[str, str]) -> TemplateItem:
-        """The item with placeholders filled in (title, help and commands)."""
+    def render(self, values: Mapping[str, str], lang: str = "en") -> TemplateItem:
+        """The item with placeholders filled in (title and help as text, commands quoted)."""
         return replace(
             self,
             title=fill_placeholders(self.title, values),
             help=fill_placeholders(self.help, values),
-            commands=tuple(c.render(values) for c in self.commands),
+            commands=tuple(c.render(values, lang) for c in self.commands),
         )
 
 
@@ -179,8 +199,14 @@ def _command(value: object, where: str, lang: str) -> RemediationCommand:
     data = _table(value, where)
     _keys(data, where, {"shell", "command"}, {"note"})
     shell = _text(data["shell"], f"{where}.shell")
+    if shell.lower() not in SHELL_LABELS:
+        known = choices(sorted(SHELL_LABELS))
+        raise TemplateError(f"{where}.shell: unknown shell {shell!r}; one of {known}")
     command = _text(data["command"], f"{where}.command")
     _check_placeholders(command, f"{where}.command")
+    for problem in check_template(command, shell):
+        if problem.kind == "unsafe":
+            raise TemplateError(f"{where}.command: {problem}")
     note = ""
     if "note" in data:
         note = _localized(data["note"], f"{where}.note", lang)

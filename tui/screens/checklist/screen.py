@@ -291,10 +291,16 @@ class ChecklistScreen(MxScreen):
             self.notify("This item has no command to copy.", severity="warning")
             return
         values = mailbox_values(self.workspace, self.checklist)
-        command = item.commands[0].render(values).command
+        first_command = item.filled_commands(values, self.checklist.lang)[0]
+        if first_command.refused:  # a value could not be quoted safely: nothing to copy
+            self.notify(
+                shown(first_command.command), title="Not copied", severity="warning", markup=False
+            )
+            return
+        command = first_command.command
         self.app.copy_to_clipboard(command)
         first = command.splitlines()[0] if command else ""
-        self.notify(first[:120], title="Copied to the clipboard")
+        self.notify(shown(first, 120), title="Copied to the clipboard", markup=False)
 
     def action_start(self) -> None:
         """Open the first-run form."""
