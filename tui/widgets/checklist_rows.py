@@ -12,9 +12,9 @@ from datetime import date, datetime
 from rich.style import Style
 from rich.text import Text
 
-from render.text import shown
+from render.text import one_line, shown
 from workspace.checklist.book import CHECKER
-from workspace.checklist.model import ChecklistItem, ItemState, PhaseProgress
+from workspace.checklist.model import Checklist, ChecklistItem, ItemState, PhaseProgress
 
 STATE_CELLS: dict[str, tuple[str, str]] = {
     "verified": ("✔ verified", "bold green"),
@@ -167,3 +167,19 @@ def row_columns(cells: list[Text], widths: RowWidths) -> list[Text]:
         column.append(" " * (width - cell.cell_len + 1))
         columns.append(column)
     return columns
+
+
+def summary_text(checklist: Checklist | None, checking: int = 0) -> Text | str:
+    """The screen's summary line: title, domain, done, verified, regressed, checking."""
+    if checklist is None:
+        return "Checklist"
+    text = one_line(f"{checklist.title} — {checklist.domain}", style="bold")
+    text.append(f" · {checklist.finished}/{len(checklist.items)} done")
+    verified = sum(1 for i in checklist.items if i.status_label == "verified")
+    text.append(f" · ✔ {verified} verified" if verified else "", style="green")
+    regressed = sum(1 for i in checklist.items if i.regressed)
+    if regressed:
+        text.append(f" · ⚠ {regressed} regressed", style="bold red")
+    if checking:
+        text.append(f" · checking {checking}…", style="bold yellow")
+    return text

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,10 +24,11 @@ from textual.containers import Container, Vertical
 from textual.widget import Widget
 from textual.widgets import Header, Static
 
-from render.text import one_line, shown
+from render.text import shown
 from tui.screens.base import MxScreen
 from tui.widgets.checklist_detail import ItemDetail, ItemView
 from tui.widgets.checklist_phases import WIDE, PhaseList
+from tui.widgets.checklist_rows import summary_text
 from tui.widgets.footer import Footer
 from workspace.checklist.book import ChecklistError
 from workspace.checklist.model import Checklist, ChecklistItem, CheckOutcome, ItemState
@@ -83,7 +83,7 @@ class ChecklistScreen(MxScreen):
         self.set_class(width >= WIDE, "-wide")
         self._enabled = self.checklist is not None  # the footer's first keys are the right ones
         yield Header()
-        yield Static(self._summary_text(), id="checklist-summary")
+        yield Static(summary_text(self.checklist, len(self.checking)), id="checklist-summary")
         if self.checklist is None:
             yield self._empty_state()
         with Container(id="checklist-main"):
@@ -152,22 +152,9 @@ class ChecklistScreen(MxScreen):
         self._refresh_keys()
 
     def _summary(self) -> None:
-        self.query_one("#checklist-summary", Static).update(self._summary_text())
-
-    def _summary_text(self) -> Text | str:
-        c = self.checklist
-        if c is None:
-            return "Checklist"
-        text = one_line(f"{c.title} — {c.domain}", style="bold")
-        text.append(f" · {c.finished}/{len(c.items)} done")
-        verified = sum(1 for i in c.items if i.status_label == "verified")
-        text.append(f" · ✔ {verified} verified" if verified else "", style="green")
-        regressed = sum(1 for i in c.items if i.regressed)
-        if regressed:
-            text.append(f" · ⚠ {regressed} regressed", style="bold red")
-        if self.checking:
-            text.append(f" · checking {len(self.checking)}…", style="bold yellow")
-        return text
+        self.query_one("#checklist-summary", Static).update(
+            summary_text(self.checklist, len(self.checking))
+        )
 
     def _show_detail(self) -> None:
         self.query_one(ItemDetail).show(self._item_view(self.current_id))
