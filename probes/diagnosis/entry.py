@@ -12,8 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from probes.command_refusal import fill_or_refuse
-from probes.command_template import Value
+from probes.commands.refusal import fill_or_refuse
+from probes.commands.template import Value
 from probes.diagnosis.model import Diagnosis, Fix
 from probes.mail.model import Phase, PhaseName
 from probes.status import Status
@@ -21,7 +21,7 @@ from probes.status import Status
 SHELLS = frozenset({"powershell", "bash", "python", "django", "admin-centre", "setting", "dotnet"})
 """Where a fix's command is typed (``setting``: a client setting or a .env line).
 
-Each is a label :class:`probes.shell_quote.Shell` knows: a command's values are
+Each is a label :class:`probes.commands.quote.Shell` knows: a command's values are
 quoted for it.
 """
 
@@ -236,7 +236,7 @@ class FixTemplate:
         """The fix in ``lang`` with the context's values filled in.
 
         The text is filled as text; the command with each value quoted for its
-        shell (:func:`probes.command_template.fill_command`). A value that
+        shell (:func:`probes.commands.template.fill_command`). A value that
         cannot be quoted safely refuses the command: the fix then has no
         command, and its text ends with the refusal saying why (in ``lang``).
         """

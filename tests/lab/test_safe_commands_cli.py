@@ -19,7 +19,7 @@ import pytest
 
 from mxlab.certs import LabCertificates
 from mxlab.smtp import SmtpLabServer
-from probes.shell_quote import Shell, quote
+from probes.commands.quote import Shell, quote
 from tests.conftest import LAB_PASSWORD, Run
 from tests.unit.test_safe_commands import (
     ADDRESS,

@@ -23,12 +23,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from probes.command_refusal import fill_or_refuse
-from probes.command_template import check_template
+from probes.commands.context import PLACEHOLDER
+from probes.commands.quote import Shell, quote
+from probes.commands.refusal import fill_or_refuse
+from probes.commands.template import check_template
 from probes.diagnosis.catalogue import SHELLS, Catalogue
 from probes.diagnosis.entry import command_values
-from probes.shell_context import PLACEHOLDER
-from probes.shell_quote import Shell, quote
 from workspace.accounts.address import is_mailbox_address
 from workspace.checklist.template import LANGS, available_templates, load_template
 

@@ -1,4 +1,4 @@
-"""probes/shell_quote.py and probes/command_template.py: a filled value never ends a command.
+"""probes/commands (quote, template): a filled value never ends a command.
 
 POSIX quoting is checked against the real /bin/sh (and shlex); PowerShell and
 cmd are not installed here, so they are checked against precise models of
@@ -19,15 +19,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from probes.command_template import check_template, fill_command
-from probes.shell_context import PS_DOUBLE_QUOTES, PS_SINGLE_QUOTES
-from probes.shell_quote import (
+from probes.commands.context import PS_DOUBLE_QUOTES, PS_SINGLE_QUOTES
+from probes.commands.quote import (
     Shell,
     UnquotableValue,
     UnsafeTemplate,
     quote,
     quote_inside,
 )
+from probes.commands.template import check_template, fill_command
 
 ROOT = Path(__file__).resolve().parents[2]
 UNSAFE = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}

@@ -7,8 +7,8 @@ remediation commands may name placeholders (``{domain}``, ``{domain_dashed}``,
 fills in; anything else in braces (PowerShell ``$true``, ``{ $_ }`` script
 blocks, ``@{Add="..."}`` hashtables) is left alone. Help and notes are text;
 a command's values are quoted for the shell it is labelled with
-(:mod:`probes.command_template`), and a command whose value cannot be quoted
-safely is refused with a message instead (:mod:`probes.command_refusal`).
+(:mod:`probes.commands.template`), and a command whose value cannot be quoted
+safely is refused with a message instead (:mod:`probes.commands.refusal`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from functools import lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-from probes.command_refusal import fill_or_refuse
-from probes.command_template import check_template
-from probes.shell_quote import SHELL_LABELS
+from probes.commands.quote import SHELL_LABELS
+from probes.commands.refusal import fill_or_refuse
+from probes.commands.template import check_template
 from workspace.checklist.check_spec import CheckSpec, TemplateError, choices
 
 LANGS: tuple[str, ...] = ("en", "es")

@@ -20,7 +20,7 @@ Whatever the shell, a value with a newline or another control, format
 :class:`UnquotableValue`: it could not be shown or pasted faithfully.
 
 :func:`quote_inside` escapes a value for quotes a template already opened.
-Filling whole templates: :mod:`probes.command_template`. Standard library only.
+Filling whole templates: :mod:`probes.commands.template`. Standard library only.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 
-from probes.shell_context import PS_DOUBLE_QUOTES, PS_SINGLE_QUOTES
+from probes.commands.context import PS_DOUBLE_QUOTES, PS_SINGLE_QUOTES
 
 
 class Shell(StrEnum):

@@ -1,6 +1,6 @@
 """A suggested command filled in, or refused with a message in the user's language.
 
-:func:`probes.command_template.fill_command` raises when a value cannot go into
+:func:`probes.commands.template.fill_command` raises when a value cannot go into
 a command safely (:class:`~probes.shell_quote.UnquotableValue`) or a template
 puts a placeholder where no quoting helps
 (:class:`~probes.shell_quote.UnsafeTemplate`). Front ends never show the raw
@@ -16,9 +16,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from probes.command_template import Value, check_template, fill_command
-from probes.shell_context import PLACEHOLDER
-from probes.shell_quote import Shell, UnquotableValue, UnsafeTemplate
+from probes.commands.context import PLACEHOLDER
+from probes.commands.quote import Shell, UnquotableValue, UnsafeTemplate
+from probes.commands.template import Value, check_template, fill_command
 
 VALUE_NAMES: Mapping[str, tuple[str, str]] = {
     "mailbox": ("the mailbox address", "la dirección del buzón"),
@@ -140,7 +140,7 @@ def fill_or_refuse(
     """``template`` filled and quoted for ``shell``, or the refusal to show instead.
 
     Never returns the raw template with an unsafe value in it: either every
-    value is quoted (:func:`probes.command_template.fill_command`) or the
+    value is quoted (:func:`probes.commands.template.fill_command`) or the
     result is ``refused`` and its text says why, in ``lang``.
     """
     try:

@@ -11,7 +11,7 @@ The rule for templates (catalogue fixes, checklist remediation commands):
   ``=`` / ``:`` stays bare and only the rest is quoted.
 - A placeholder a template did put inside quotes (``"{host}"`` in Python,
   ``-Identity "{mailbox}"``) is escaped for those quotes
-  (:func:`probes.shell_quote.quote_inside`), so the command is still correct;
+  (:func:`probes.commands.quote.quote_inside`), so the command is still correct;
   :func:`check_template` reports it as ``quoted`` so the template gets fixed.
 - A placeholder glued to something no quoting makes safe (``$``, a quote, a
   backslash, an option name like ``-{x}``) is ``unsafe``: :func:`fill_command`
@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from probes.shell_context import (
+from probes.commands.context import (
     PLACEHOLDER,
     Context,
     Slot,
@@ -38,7 +38,7 @@ from probes.shell_context import (
     scan_sh,
     scan_text,
 )
-from probes.shell_quote import (
+from probes.commands.quote import (
     Shell,
     UnquotableValue,
     UnsafeTemplate,

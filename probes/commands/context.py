@@ -1,7 +1,7 @@
 """Where each ``{name}`` placeholder of a command template sits: bare, or inside quotes.
 
 A small lexer per shell, enough for the commands mxpilot ships: it follows
-quotes and escapes, not the whole grammar. :mod:`probes.shell_quote` uses it to
+quotes and escapes, not the whole grammar. :mod:`probes.commands.quote` uses it to
 quote a bare placeholder, escape one a template already put in quotes, and
 refuse one where neither is safe. Standard library only.
 """
