@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from probes.dns.dkim import check_dkim_selector
 from probes.dns.dmarc import evaluate_dmarc, organisational_domain
+from probes.dns.dmarc_record import TEST_MODE_STEP_DOWN
 from probes.dns.model import ChangeAction, LookupFn, RecordChange, RecordCheck
 from probes.dns.profiles import (
     EXPECTATIONS,
@@ -166,12 +167,19 @@ async def check_dmarc(domain: str, lookup: LookupFn) -> RecordCheck:
         inherited = await evaluate_dmarc(organisation, lookup)
         check.lookups.extend(inherited.lookups)
         if inherited.parsed is not None and inherited.status == "pass":
-            policy = inherited.parsed.subdomain_policy or inherited.parsed.policy
+            parsed = inherited.parsed
+            policy = parsed.subdomain_policy or parsed.policy
             check.found = [f"(inherited from _dmarc.{organisation}) {inherited.record}"]
             check.messages.append(
                 f"no record of its own: receivers apply {organisation}'s policy "
                 f"for subdomains (sp={policy})"
             )
+            if parsed.testing and policy in TEST_MODE_STEP_DOWN and policy != "none":
+                check.worsen(
+                    Status.WARN,
+                    f"{organisation}'s record has t=y (test mode): the policy is not enforced; "
+                    f"receivers apply {TEST_MODE_STEP_DOWN[policy]} instead of {policy}",
+                )
             return check
     if evaluation.status == "none":
         check.worsen(Status.WARN, "no DMARC record: start monitoring with p=none")
