@@ -17,7 +17,7 @@ from probes.dns.profiles import (
     MigrationPhase,
     microsoft_dkim_target,
 )
-from probes.dns.spf import evaluate_spf, merge_spf
+from probes.dns.spf import LOOKUP_LIMIT, VOID_LIMIT, SpfEvaluation, evaluate_spf, merge_spf
 from probes.status import Status
 
 _INCLUDE_PROVIDER = {GOOGLE_SPF_INCLUDE: "Google", MICROSOFT_SPF_INCLUDE: "Microsoft 365"}
@@ -46,9 +46,9 @@ async def check_spf(domain: str, profile: MigrationPhase, lookup: LookupFn) -> R
         check.worsen(Status.FAIL, error)
     for warning in evaluation.warnings:
         check.worsen(Status.WARN, warning)
-    check.messages.append(
-        f"{evaluation.lookup_count} DNS lookups (limit 10), {evaluation.void_count} void (limit 2)"
-    )
+    counts = _within_limits(evaluation)
+    if counts:
+        check.messages.append(counts)
     providers = set(evaluation.providers)
     missing = [inc for inc in wanted if _INCLUDE_PROVIDER[inc] not in providers]
     for include in missing:
@@ -74,6 +74,22 @@ async def check_spf(domain: str, profile: MigrationPhase, lookup: LookupFn) -> R
                 RecordChange(ChangeAction.REMOVE, domain, "TXT", extra, reason="merged above")
             )
     return check
+
+
+def _within_limits(evaluation: SpfEvaluation) -> str:
+    """The lookup counts that are within their limits, the void lookups named.
+
+    A count over its limit is already an error that says so: it is not repeated.
+    """
+    parts: list[str] = []
+    if evaluation.lookup_count <= LOOKUP_LIMIT:
+        parts.append(f"{evaluation.lookup_count} DNS lookups (limit {LOOKUP_LIMIT})")
+    if evaluation.void_count <= VOID_LIMIT:
+        voids = f"{evaluation.void_count} void lookups (limit {VOID_LIMIT})"
+        if evaluation.void_lookups:
+            voids += ": " + "; ".join(v.message for v in evaluation.void_lookups)
+        parts.append(voids)
+    return ", ".join(parts)
 
 
 async def check_dkim(
