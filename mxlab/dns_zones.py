@@ -213,3 +213,78 @@ def full_lab(lab: DnsLab) -> None:
     coexistence_zone(lab)
     office365_zone(lab)
     broken_zones(lab)
+
+
+def _replace_dmarc(lab: DnsLab, domain: str, record: str) -> None:
+    name = f"_dmarc.{domain.rstrip('.')}."
+    lab.records = [r for r in lab.records if r.name != name]
+    lab.add(f"_dmarc.{domain}", "TXT", record)
+
+
+def dmarcbis_zones(lab: DnsLab) -> None:
+    """DMARC records read as RFC 9989 reads them: removed tags, test mode, np and psd."""
+    # pct, rf and ri: removed by RFC 9989, ignored by receivers (a warning each)
+    office365_zone(lab, "legacy-dmarc.lab.test", mta_sts=False)
+    _replace_dmarc(
+        lab,
+        "legacy-dmarc.lab.test",
+        "v=DMARC1; p=reject; pct=50; rf=afrf; ri=3600; rua=mailto:dmarc@legacy-dmarc.lab.test",
+    )
+    # a removed tag out of range: still only a warning, never a permerror
+    office365_zone(lab, "range-dmarc.lab.test", mta_sts=False)
+    _replace_dmarc(
+        lab,
+        "range-dmarc.lab.test",
+        "v=DMARC1; p=quarantine; pct=150; ri=soon; rua=mailto:dmarc@range-dmarc.lab.test",
+    )
+    # t=y: test mode, the policy is not enforced; np and psd set
+    office365_zone(lab, "testmode-dmarc.lab.test", mta_sts=False)
+    _replace_dmarc(
+        lab,
+        "testmode-dmarc.lab.test",
+        "v=DMARC1; p=reject; np=reject; psd=n; t=y; rua=mailto:dmarc@testmode-dmarc.lab.test",
+    )
+    # np, psd and t with values RFC 9989 does not define
+    office365_zone(lab, "badnew-dmarc.lab.test", mta_sts=False)
+    _replace_dmarc(
+        lab,
+        "badnew-dmarc.lab.test",
+        "v=DMARC1; p=reject; np=drop; psd=maybe; t=yes; rua=mailto:dmarc@badnew-dmarc.lab.test",
+    )
+
+
+def spf_limit_zones(lab: DnsLab) -> None:
+    """SPF records whose limits break some senders, and void lookups of each kind."""
+    # Microsoft 365 last, after ten includes: its mail fails SPF
+    domain = "late365.lab.test"
+    office365_zone(lab, domain, mta_sts=False)
+    includes = " ".join(f"include:s{i}.{domain}" for i in range(10))
+    _replace_spf(lab, domain, f"v=spf1 {includes} include:spf.protection.outlook.com -all")
+    for i in range(10):
+        lab.add(f"s{i}.{domain}", "TXT", f"v=spf1 ip4:127.0.4.{i} -all")
+    # an include that needs lookups 9 to 11 (broken in part), then an ip4 never reached
+    domain = "straddle.lab.test"
+    office365_zone(lab, domain, mta_sts=False)
+    includes = " ".join(f"include:s{i}.{domain}" for i in range(7))
+    _replace_spf(
+        lab,
+        domain,
+        f"v=spf1 include:spf.protection.outlook.com {includes} include:hub.{domain} "
+        "ip4:192.0.2.0/24 -all",
+    )
+    for i in range(7):
+        lab.add(f"s{i}.{domain}", "TXT", f"v=spf1 ip4:127.0.5.{i} -all")
+    lab.add(f"hub.{domain}", "TXT", f"v=spf1 include:a.hub.{domain} include:b.hub.{domain} -all")
+    lab.add(f"a.hub.{domain}", "TXT", "v=spf1 ip4:127.0.6.1 -all")
+    lab.add(f"b.hub.{domain}", "TXT", "v=spf1 ip4:127.0.6.2 -all")
+    # three void lookups of three kinds: NXDOMAIN for A, NODATA for MX, NODATA for A and AAAA
+    domain = "voidmix.lab.test"
+    office365_zone(lab, domain, mta_sts=False)
+    _replace_spf(
+        lab,
+        domain,
+        f"v=spf1 include:spf.protection.outlook.com a:gone.{domain} mx:nomx.{domain} "
+        f"a:noaddr.{domain} -all",
+    )
+    lab.add(f"nomx.{domain}", "A", "127.0.7.1")
+    lab.add(f"noaddr.{domain}", "TXT", "no address here")

@@ -197,7 +197,7 @@ def run_probe_command(args: argparse.Namespace) -> int:
 
     results = _drive([target], lambda sink: run_probes([target], options, sink), args)
     _keep(args, results)
-    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
+    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]}, _overall(results))
 
 
 def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
@@ -225,7 +225,7 @@ def _run_account(args: argparse.Namespace, options: ProbeOptions) -> int:
             return [p.result for p in probed]
 
         results = _drive(targets, job, args)
-    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]})
+    return _finish(results, [], args, {"probes": [r.to_dict() for r in results]}, _overall(results))
 
 
 def _tell_without_login(ws: Workspace, plan: ProbePlan) -> None:
@@ -283,7 +283,10 @@ def _run_matrix(args: argparse.Namespace, options: ProbeOptions) -> int:
     results = _drive(targets, go, args)
     _keep(args, results)
     matrix = holder[0]
-    return _finish(results, matrix.conclusions, args, matrix.to_dict())
+    # the matrix's status: a failure its conclusions call normal on a client network (port 25
+    # blocked) counts as a warning, so a run whose only failure is that exits 0
+    overall = matrix.status if matrix.results else Status.PASS
+    return _finish(results, matrix.conclusions, args, matrix.to_dict(), overall)
 
 
 def _drive(targets: list[Target], job: Any, args: argparse.Namespace) -> list[ProbeResult]:
@@ -307,9 +310,11 @@ def _finish(
     conclusions: list[Any],
     args: argparse.Namespace,
     payload: dict[str, Any],
+    overall: Status,
 ) -> int:
+    """Print the results; the exit code follows ``overall`` (FAIL -> 1), internal errors 3."""
     if args.json:
-        payload["status"] = _overall(results, conclusions).value
+        payload["status"] = overall.value
         print_json(payload)
     else:
         from rich.console import Console
@@ -319,9 +324,9 @@ def _finish(
         Console().print(results_block(results, conclusions, verbose=args.verbose))
     if any(p.kind == "internal.error" for r in results for p in r.phases):
         return EXIT_INTERNAL
-    return EXIT_FAILED if _overall(results, conclusions) is Status.FAIL else EXIT_OK
+    return EXIT_FAILED if overall is Status.FAIL else EXIT_OK
 
 
-def _overall(results: list[ProbeResult], conclusions: list[Any]) -> Status:
-    statuses = [r.status for r in results] + [c.severity for c in conclusions]
-    return worst(statuses, Status.PASS)
+def _overall(results: list[ProbeResult]) -> Status:
+    """The worst status of single probes (a preset run uses the matrix's status instead)."""
+    return worst([r.status for r in results], Status.PASS)

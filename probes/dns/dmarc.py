@@ -1,10 +1,10 @@
-"""DMARC evaluation of a domain (RFC 7489): the policy record and its report addresses.
+"""DMARC evaluation of a domain (RFC 9989): the policy record and its report addresses.
 
 ``evaluate_dmarc`` fetches TXT at ``_dmarc.<domain>``, keeps the records
 starting ``v=DMARC1``, parses the one there should be, and, for each
 ``rua``/``ruf`` address in another organisational domain, checks the
-authorisation record ``<domain>._report._dmarc.<report-domain>`` (RFC 7489
-7.1). A failed lookup gives ``temperror``, never ``none``.
+authorisation record ``<domain>._report._dmarc.<report-domain>`` (RFC 9990
+section 4, formerly RFC 7489 7.1). A failed lookup gives ``temperror``, never ``none``.
 
 The organisational domain is approximated without the Public Suffix List:
 the last two labels, or the last three when the last two are a common

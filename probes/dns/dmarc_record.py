@@ -1,9 +1,16 @@
-"""A DMARC record as text (RFC 7489): every tag parsed and checked.
+"""A DMARC record as text (RFC 9989, DMARCbis): every tag parsed and checked.
 
 ``parse_dmarc`` never raises: whatever the text, it returns a
 :class:`DmarcRecord` whose ``errors`` name the offending tag and whose
 ``warnings`` point at what is valid but weak. Tag names are case-insensitive
 here (lower-cased), as are the keyword values (``p=Reject``).
+
+RFC 9989 (which replaces RFC 7489) removed ``pct``, ``rf`` and ``ri``:
+receivers that follow it ignore them, so a record that still has them gets a
+warning naming each one (even with a value out of range: an ignored tag
+cannot break the record), and their values are kept only as stated. It added
+``np`` (policy for non-existent subdomains), ``psd`` (public suffix domain)
+and ``t`` (test mode: ``t=y`` applies one level below ``p``).
 """
 
 from __future__ import annotations
@@ -14,9 +21,14 @@ from typing import Any
 
 POLICIES = ("none", "quarantine", "reject")
 KNOWN_TAGS = frozenset(
-    {"v", "p", "sp", "np", "adkim", "aspf", "pct", "rua", "ruf", "fo", "rf", "ri", "psd", "t"}
+    {"v", "p", "sp", "np", "adkim", "aspf", "rua", "ruf", "fo", "psd", "t", "pct", "rf", "ri"}
 )
-"""RFC 7489 tags, plus ``np`` (RFC 9091) and ``psd``/``t`` (DMARCbis), accepted unchecked."""
+"""The RFC 9989 tags, plus the removed ones (checked apart, see :data:`REMOVED_TAGS`)."""
+REMOVED_TAGS = ("pct", "rf", "ri")
+"""Tags of RFC 7489 that RFC 9989 removed (IANA: historic): receivers ignore them."""
+PSD_VALUES = ("y", "n", "u")
+TEST_MODE_STEP_DOWN = {"reject": "quarantine", "quarantine": "none", "none": "none"}
+"""With ``t=y`` receivers apply one level below the stated policy (RFC 9989 4.7)."""
 
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _SIZE = re.compile(r"\d+[kmgtKMGT]?")
@@ -41,22 +53,38 @@ def report_address(uri: str) -> str | None:
 
 @dataclass
 class DmarcRecord:
-    """A parsed DMARC record: the tags, their meaning with defaults, errors and warnings."""
+    """A parsed DMARC record: the tags, their meaning with defaults, errors and warnings.
+
+    ``pct``, ``rf`` and ``ri`` hold what the record states (RFC 7489's defaults
+    when absent or invalid); receivers following RFC 9989 ignore them, and
+    ``removed`` names the ones the record has.
+    """
 
     text: str
     tags: dict[str, str] = field(default_factory=dict)
     policy: str | None = None  # p; None when missing or invalid
     subdomain_policy: str | None = None  # sp, defaults to p
+    nonexistent_policy: str | None = None  # np, defaults to sp, then p
+    psd: str = "u"  # y: a public suffix domain; n: an organisational domain; u: unknown
+    testing: bool = False  # t=y: receivers apply one level below p
     adkim: str = "r"
     aspf: str = "r"
-    pct: int = 100
+    pct: int = 100  # removed by RFC 9989: as stated, ignored by receivers
     rua: list[str] = field(default_factory=list)
     ruf: list[str] = field(default_factory=list)
     fo: str = "0"
-    rf: str = "afrf"
-    ri: int = 86400
+    rf: str = "afrf"  # removed by RFC 9989: as stated, ignored by receivers
+    ri: int = 86400  # removed by RFC 9989: as stated, ignored by receivers
+    removed: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def applied_policy(self) -> str | None:
+        """The policy receivers apply to the domain: ``p``, one level lower with ``t=y``."""
+        if self.policy is None or not self.testing:
+            return self.policy
+        return TEST_MODE_STEP_DOWN[self.policy]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view."""
@@ -65,6 +93,10 @@ class DmarcRecord:
             "tags": self.tags,
             "policy": self.policy,
             "subdomain_policy": self.subdomain_policy,
+            "nonexistent_policy": self.nonexistent_policy,
+            "psd": self.psd,
+            "testing": self.testing,
+            "applied_policy": self.applied_policy,
             "adkim": self.adkim,
             "aspf": self.aspf,
             "pct": self.pct,
@@ -73,6 +105,7 @@ class DmarcRecord:
             "fo": self.fo,
             "rf": self.rf,
             "ri": self.ri,
+            "removed": self.removed,
             "errors": self.errors,
             "warnings": self.warnings,
         }
@@ -109,17 +142,40 @@ def _uris(record: DmarcRecord, name: str, value: str) -> list[str]:
     return uris
 
 
-def _number(record: DmarcRecord, name: str, value: str, top: int | None) -> int | None:
-    """An integer tag value within 0..top, or None (and an error)."""
+def _number(value: str, top: int | None) -> tuple[int | None, str]:
+    """An integer tag value within 0..top, or None and what is wrong with it."""
     if not value.isdigit() or not value.isascii():
         bound = f" 0-{top}" if top is not None else ""
-        record.errors.append(f"{name}={value} is not a number{bound}")
-        return None
+        return None, f"is not a number{bound}"
     number = int(value)
     if top is not None and number > top:
-        record.errors.append(f"{name}={value} out of range 0-{top}")
-        return None
-    return number
+        return None, f"out of range 0-{top}"
+    return number, ""
+
+
+def _removed(record: DmarcRecord, name: str, value: str) -> None:
+    """A tag RFC 9989 removed: keep its value as stated, warn that receivers ignore it."""
+    record.removed.append(name)
+    problem = ""
+    if name == "pct":
+        pct, problem = _number(value, 100)
+        record.pct = record.pct if pct is None else pct
+    elif name == "ri":
+        ri, problem = _number(value, None)
+        record.ri = record.ri if ri is None else ri
+    elif all(f.strip().lower() == "afrf" for f in value.split(":")):
+        record.rf = value.lower()
+    else:
+        problem = "is not afrf"
+    stated = f"{name}={value} ({problem}) is ignored" if problem else f"{name}={value} is ignored"
+    record.warnings.append(f"{stated}: RFC 9989 removed {name}; {_REMOVED_ADVICE[name]}")
+
+
+_REMOVED_ADVICE = {
+    "pct": "receivers apply the policy to all failing mail (to test a policy, use t=y)",
+    "rf": "failure reports are always AFRF; remove the tag",
+    "ri": "receivers send aggregate reports at least daily; remove the tag",
+}
 
 
 def _apply(record: DmarcRecord, name: str, value: str) -> None:
@@ -127,23 +183,27 @@ def _apply(record: DmarcRecord, name: str, value: str) -> None:
     low = value.lower()
     if name in ("p", "sp", "np"):
         if low in POLICIES:
-            if name == "p":
-                record.policy = low
-            elif name == "sp":
-                record.subdomain_policy = low
+            field_name = {"p": "policy", "sp": "subdomain_policy", "np": "nonexistent_policy"}
+            setattr(record, field_name[name], low)
         else:
             record.errors.append(f"{name}={value} is not none/quarantine/reject")
+    elif name == "psd":
+        if low in PSD_VALUES:
+            record.psd = low
+        else:
+            record.errors.append(f"psd={value} is not y, n or u")
+    elif name == "t":
+        if low in ("y", "n"):
+            record.testing = low == "y"
+        else:
+            record.errors.append(f"t={value} is not y (test mode) or n")
+    elif name in REMOVED_TAGS:
+        _removed(record, name, value)
     elif name in ("adkim", "aspf"):
         if low in ("r", "s"):
             setattr(record, name, low)
         else:
             record.errors.append(f"{name}={value} is not r (relaxed) or s (strict)")
-    elif name == "pct":
-        pct = _number(record, name, value, 100)
-        record.pct = record.pct if pct is None else pct
-    elif name == "ri":
-        ri = _number(record, name, value, None)
-        record.ri = record.ri if ri is None else ri
     elif name in ("rua", "ruf"):
         setattr(record, name, _uris(record, name, value))
     elif name == "fo":
@@ -152,11 +212,6 @@ def _apply(record: DmarcRecord, name: str, value: str) -> None:
             record.fo = ":".join(options)
         else:
             record.errors.append(f"fo={value} is not 0, 1, d or s (colon-separated)")
-    elif name == "rf":
-        if all(f.strip().lower() == "afrf" for f in value.split(":")):
-            record.rf = low
-        else:
-            record.errors.append(f"rf={value}: only afrf is defined")
 
 
 def parse_dmarc(text: str) -> DmarcRecord:
@@ -168,7 +223,10 @@ def parse_dmarc(text: str) -> DmarcRecord:
         record.errors.append(f"v=DMARC1 must be the first tag ({where})")
     for name, value in pairs:
         if name in record.tags:
-            record.errors.append(f"duplicate tag {name}")
+            if name in REMOVED_TAGS:
+                record.warnings.append(f"duplicate tag {name} (removed by RFC 9989: ignored)")
+            else:
+                record.errors.append(f"duplicate tag {name}")
             continue
         record.tags[name] = value
         if name == "v":
@@ -184,6 +242,8 @@ def parse_dmarc(text: str) -> DmarcRecord:
         record.errors.append("p is required")
     if record.subdomain_policy is None:
         record.subdomain_policy = record.policy
+    if record.nonexistent_policy is None:
+        record.nonexistent_policy = record.subdomain_policy
     _warn(record)
     return record
 
@@ -194,9 +254,19 @@ def _warn(record: DmarcRecord) -> None:
         record.warnings.append("p=none only monitors: forged mail is still delivered")
     elif record.policy is not None and record.subdomain_policy == "none":
         record.warnings.append("sp=none leaves subdomains unprotected")
-    if record.pct < 100 and record.policy in ("quarantine", "reject"):
+    elif record.policy is not None and record.nonexistent_policy == "none":
         record.warnings.append(
-            f"pct={record.pct}: pct<100 applies the policy to part of the mail only"
+            "np=none leaves non-existent subdomains unprotected (forgers can invent any name)"
+        )
+    if record.testing and record.policy in ("quarantine", "reject"):
+        record.warnings.append(
+            f"t=y (test mode): the policy is not enforced; receivers apply "
+            f"p={record.applied_policy} instead of p={record.policy}; remove t=y to enforce"
+        )
+    if record.psd == "y":
+        record.warnings.append(
+            "psd=y declares a public suffix domain (for registries only): receivers do not "
+            "treat this domain as an organisational domain"
         )
     if not record.rua:
         record.warnings.append("no rua: you get no aggregate reports")

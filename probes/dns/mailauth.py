@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from probes.dns.dkim import check_dkim_selector
 from probes.dns.dmarc import evaluate_dmarc, organisational_domain
+from probes.dns.dmarc_record import TEST_MODE_STEP_DOWN
 from probes.dns.model import ChangeAction, LookupFn, RecordChange, RecordCheck
 from probes.dns.profiles import (
     EXPECTATIONS,
@@ -16,7 +17,7 @@ from probes.dns.profiles import (
     MigrationPhase,
     microsoft_dkim_target,
 )
-from probes.dns.spf import evaluate_spf, merge_spf
+from probes.dns.spf import LOOKUP_LIMIT, VOID_LIMIT, SpfEvaluation, evaluate_spf, merge_spf
 from probes.status import Status
 
 _INCLUDE_PROVIDER = {GOOGLE_SPF_INCLUDE: "Google", MICROSOFT_SPF_INCLUDE: "Microsoft 365"}
@@ -45,9 +46,9 @@ async def check_spf(domain: str, profile: MigrationPhase, lookup: LookupFn) -> R
         check.worsen(Status.FAIL, error)
     for warning in evaluation.warnings:
         check.worsen(Status.WARN, warning)
-    check.messages.append(
-        f"{evaluation.lookup_count} DNS lookups (limit 10), {evaluation.void_count} void (limit 2)"
-    )
+    counts = _within_limits(evaluation)
+    if counts:
+        check.messages.append(counts)
     providers = set(evaluation.providers)
     missing = [inc for inc in wanted if _INCLUDE_PROVIDER[inc] not in providers]
     for include in missing:
@@ -73,6 +74,22 @@ async def check_spf(domain: str, profile: MigrationPhase, lookup: LookupFn) -> R
                 RecordChange(ChangeAction.REMOVE, domain, "TXT", extra, reason="merged above")
             )
     return check
+
+
+def _within_limits(evaluation: SpfEvaluation) -> str:
+    """The lookup counts that are within their limits, the void lookups named.
+
+    A count over its limit is already an error that says so: it is not repeated.
+    """
+    parts: list[str] = []
+    if evaluation.lookup_count <= LOOKUP_LIMIT:
+        parts.append(f"{evaluation.lookup_count} DNS lookups (limit {LOOKUP_LIMIT})")
+    if evaluation.void_count <= VOID_LIMIT:
+        voids = f"{evaluation.void_count} void lookups (limit {VOID_LIMIT})"
+        if evaluation.void_lookups:
+            voids += ": " + "; ".join(v.message for v in evaluation.void_lookups)
+        parts.append(voids)
+    return ", ".join(parts)
 
 
 async def check_dkim(
@@ -166,12 +183,19 @@ async def check_dmarc(domain: str, lookup: LookupFn) -> RecordCheck:
         inherited = await evaluate_dmarc(organisation, lookup)
         check.lookups.extend(inherited.lookups)
         if inherited.parsed is not None and inherited.status == "pass":
-            policy = inherited.parsed.subdomain_policy or inherited.parsed.policy
+            parsed = inherited.parsed
+            policy = parsed.subdomain_policy or parsed.policy
             check.found = [f"(inherited from _dmarc.{organisation}) {inherited.record}"]
             check.messages.append(
                 f"no record of its own: receivers apply {organisation}'s policy "
                 f"for subdomains (sp={policy})"
             )
+            if parsed.testing and policy in TEST_MODE_STEP_DOWN and policy != "none":
+                check.worsen(
+                    Status.WARN,
+                    f"{organisation}'s record has t=y (test mode): the policy is not enforced; "
+                    f"receivers apply {TEST_MODE_STEP_DOWN[policy]} instead of {policy}",
+                )
             return check
     if evaluation.status == "none":
         check.worsen(Status.WARN, "no DMARC record: start monitoring with p=none")

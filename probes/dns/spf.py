@@ -5,11 +5,16 @@ expands every ``include:`` and ``redirect=`` (concurrently), counting:
 
 * DNS lookups: each ``include``, ``a``, ``mx``, ``ptr``, ``exists`` and an
   honoured ``redirect`` counts 1, across the whole tree (limit 10);
-* void lookups: DNS answers NXDOMAIN or NODATA for those terms (limit 2).
+* void lookups: DNS answers NXDOMAIN or NODATA for those terms (limit 2),
+  each named with the term that asked it.
   ``a`` asks A, then AAAA when the name has no A; ``mx`` asks MX (counted),
   then the A/AAAA of each MX host (not counted toward 10, void when empty).
   ``ptr`` and ``exists`` are counted but not asked (they depend on the
   sender's address), nor are terms with macros (``%{i}``).
+
+Over the lookup limit, the limit is said once, then each top-level term a
+receiver reaches after the 10th lookup, with the senders that therefore fail
+(:mod:`probes.dns.spf_order`).
 
 A lookup that failed (SERVFAIL, timeout) gives ``temperror``, never
 ``none``. Definite errors (two records, over a limit, a loop, an include
@@ -25,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.dns.model import Lookup, LookupFn, LookupStatus
+from probes.dns.spf_order import LOOKUP_LIMIT, LateTerm, late_terms
 from probes.dns.spf_record import (
     DNS_MECHANISMS,
     SpfRecord,
@@ -42,13 +48,13 @@ __all__ = [
     "SpfEvaluation",
     "SpfRecord",
     "SpfTerm",
+    "VoidLookup",
     "evaluate_spf",
     "merge_spf",
     "parse_spf",
     "provider_for",
 ]
 
-LOOKUP_LIMIT = 10
 VOID_LIMIT = 2
 MAX_MX_HOSTS = 10
 MAX_QUERIES = 60  # a guard against hostile trees: the audit asks no more than this
@@ -81,6 +87,33 @@ def provider_for(target: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class VoidLookup:
+    """A DNS question of the SPF tree answered NXDOMAIN or NODATA, and the term that asked it."""
+
+    name: str
+    rtype: str
+    status: LookupStatus
+    term: str  # as written: "a:n1.example.com", "include:gone.example.com", "mx"
+    domain: str  # the domain whose record holds the term
+
+    @property
+    def message(self) -> str:
+        """The void lookup in words: the name, the answer, and where it comes from."""
+        answer = f"{self.status.value} for {self.rtype}"
+        return f"{self.name} ({answer}, from '{self.term}' in {self.domain})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view."""
+        return {
+            "name": self.name,
+            "type": self.rtype,
+            "status": self.status.value,
+            "term": self.term,
+            "domain": self.domain,
+        }
+
+
 @dataclass
 class SpfEvaluation:
     """The verdict on a domain's SPF: the record, its tree, its counts and findings."""
@@ -92,6 +125,8 @@ class SpfEvaluation:
     status: str = "none"  # "pass", "none", "permerror", "temperror"
     lookup_count: int = 0
     void_count: int = 0
+    void_lookups: list[VoidLookup] = field(default_factory=list)
+    late_terms: list[LateTerm] = field(default_factory=list)
     tree: list[dict[str, Any]] = field(default_factory=list)
     providers: list[str] = field(default_factory=list)
     all_qualifier: str | None = None
@@ -111,6 +146,8 @@ class SpfEvaluation:
             "lookup_limit": LOOKUP_LIMIT,
             "void_count": self.void_count,
             "void_limit": VOID_LIMIT,
+            "void_lookups": [v.to_dict() for v in self.void_lookups],
+            "late_terms": [t.to_dict() for t in self.late_terms],
             "tree": self.tree,
             "providers": self.providers,
             "all_qualifier": self.all_qualifier,
@@ -127,7 +164,8 @@ class _Walk:
     lookup: LookupFn
     lookups: list[Lookup] = field(default_factory=list)
     lookup_count: int = 0
-    void_count: int = 0
+    voids: list[VoidLookup] = field(default_factory=list)
+    records: dict[str, SpfRecord] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -146,13 +184,17 @@ class _Walk:
             self.failures.append(f"{rtype} lookup for {name} failed: {found.status}{detail}")
         return found
 
-    async def addresses(self, name: str) -> None:
+    def void(self, found: Lookup | None, term: str, domain: str) -> None:
+        """Remember a void answer (NXDOMAIN, NODATA) with the term that asked for it."""
+        if found is not None and found.empty:
+            self.voids.append(VoidLookup(found.name, found.rtype, found.status, term, domain))
+
+    async def addresses(self, name: str, term: str, domain: str) -> None:
         """A, then AAAA when there is no A; one void lookup when neither exists."""
         found = await self.ask(name, "A")
         if found is not None and found.status is LookupStatus.NODATA:
             found = await self.ask(name, "AAAA")
-        if found is not None and found.empty:
-            self.void_count += 1
+        self.void(found, term, domain)
 
     async def expand(
         self, domain: str, record: SpfRecord, chain: tuple[str, ...], via: str
@@ -206,7 +248,7 @@ class _Walk:
             self.warnings.append(f"{domain}: '{term.raw}' has a macro: not expanded")
             return None
         if term.name == "a":
-            await self.addresses(target)
+            await self.addresses(target, term.raw, domain)
         elif term.name == "mx":
             await self.mx(domain, target, term)
         else:
@@ -220,14 +262,14 @@ class _Walk:
         if found is None or found.failed:
             return
         if found.empty:
-            self.void_count += 1
+            self.void(found, term.raw, domain)
             return
         hosts = [r.split()[-1].rstrip(".") for r in found.records if r.split()]
         hosts = [h for h in hosts if h]  # a null MX ("0 .") has no host
         if len(hosts) > MAX_MX_HOSTS:
             self.errors.append(f"{domain}: '{term.raw}' finds {len(hosts)} MX hosts, limit 10")
             return
-        await asyncio.gather(*(self.addresses(h) for h in hosts))
+        await asyncio.gather(*(self.addresses(h, f"{term.raw} (MX host)", domain) for h in hosts))
 
     async def follow(
         self, parent: str, target: str, chain: tuple[str, ...], via: str
@@ -246,14 +288,14 @@ class _Walk:
         found = await self.ask(target, "TXT")
         if found is None or found.failed:
             return node, None
-        if found.empty:
-            self.void_count += 1
+        self.void(found, f"{via}:{target}", parent)
         records = [r for r in found.records if is_spf_text(r)]
         if len(records) != 1:
             problem = "no SPF record" if not records else "more than one SPF record"
             self.errors.append(f"{via}:{target} (from {parent}) has {problem}")
             return node, None
         record = parse_spf(records[0])
+        self.records[target] = record
         self.errors += [f"{target}: {e}" for e in record.errors]
         if via == "redirect":  # the redirect target's record stands for the domain's
             self.warnings += [f"{target}: {w}" for w in record.warnings]
@@ -296,11 +338,17 @@ async def evaluate_spf(domain: str, lookup: LookupFn) -> SpfEvaluation:
     node, evaluation.all_qualifier = await walk.expand(name, parsed, (name,), "root")
     evaluation.tree = [node]
     evaluation.lookup_count = walk.lookup_count
-    evaluation.void_count = walk.void_count
+    evaluation.void_lookups = list(walk.voids)
+    evaluation.void_count = len(walk.voids)
     if walk.lookup_count > LOOKUP_LIMIT:
         walk.errors.append(f"{walk.lookup_count} DNS lookups, limit {LOOKUP_LIMIT}")
-    if walk.void_count > VOID_LIMIT:
-        walk.errors.append(f"{walk.void_count} void lookups (NXDOMAIN/NODATA), limit {VOID_LIMIT}")
+        evaluation.late_terms = late_terms(name, parsed, walk.records, provider_for)
+        walk.errors += [late.message for late in evaluation.late_terms]
+    if evaluation.void_count > VOID_LIMIT:
+        named = "; ".join(v.message for v in walk.voids)
+        walk.errors.append(
+            f"{evaluation.void_count} void lookups (NXDOMAIN/NODATA), limit {VOID_LIMIT}: {named}"
+        )
     if walk.queries >= MAX_QUERIES:
         walk.warnings.append(f"stopped after {MAX_QUERIES} DNS questions: the counts are minimums")
     evaluation.providers = sorted(walk.providers)

@@ -3,6 +3,12 @@
 One port alone cannot tell "the server is down" from "this network blocks
 587"; the matrix can: 587 timing out while 465 answers on the same host
 means outbound 587 is dropped here (antivirus mail shield, firewall).
+
+Some conclusions call a failed port normal on a client network (port 25,
+which ISPs and corporate networks block, is for server-to-server relay):
+:data:`NORMAL_ON_CLIENT_NETWORKS` names them, and the matrix's status counts
+such a failure as a warning. ``mxpilot probe --preset`` exits with that
+status, so a run whose only failure is port 25 blocked exits 0.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from probes.mail.presets import Endpoint, Preset, Role
 from probes.mail.runner import EventSink, ProbeOptions, run_probes
 from probes.status import Status, worst
 
+NORMAL_ON_CLIENT_NETWORKS: dict[str, Role] = {"net.port25_blocked": Role.RELAY}
+"""Conclusions that call the failure of a port normal on a client network, and its role."""
+
 
 @dataclass
 class MatrixResult:
@@ -29,10 +38,28 @@ class MatrixResult:
     conclusions: list[Diagnosis] = field(default_factory=list)
 
     @property
+    def expected_failures(self) -> list[Role]:
+        """Roles whose failure a conclusion calls normal on a client network (port 25)."""
+        concluded = {NORMAL_ON_CLIENT_NETWORKS.get(c.id) for c in self.conclusions}
+        return [
+            e.role
+            for e, r in zip(self.endpoints, self.results, strict=True)
+            if e.role in concluded and r.status is Status.FAIL
+        ]
+
+    @property
     def status(self) -> Status:
-        """The worst status of any probe or conclusion."""
-        statuses = [r.status for r in self.results] + [c.severity for c in self.conclusions]
-        return worst(statuses)
+        """The worst status of any probe or conclusion.
+
+        A failure that a conclusion calls normal on a client network
+        (:data:`NORMAL_ON_CLIENT_NETWORKS`) counts as a warning.
+        """
+        expected = set(self.expected_failures)
+        statuses = [
+            Status.WARN if e.role in expected else r.status
+            for e, r in zip(self.endpoints, self.results, strict=True)
+        ]
+        return worst(statuses + [c.severity for c in self.conclusions])
 
     def by_role(self) -> dict[Role, ProbeResult]:
         """Each role's result."""
@@ -48,6 +75,7 @@ class MatrixResult:
                 for e, r in zip(self.endpoints, self.results, strict=True)
             ],
             "conclusions": [c.to_dict() for c in self.conclusions],
+            "expected_failures": [role.value for role in self.expected_failures],
         }
 
 
