@@ -165,14 +165,12 @@ def code_diagnosis(
     elif spanish:
         detail_title = f"código {enhanced} propio del servidor"
         detail_meaning = (
-            f"El detalle {detail} no figura en el registro IANA: es un código propio del "
-            "servidor, y su texto dice más."
+            "no figura en el registro IANA: es un código propio del servidor, y su texto dice más."
         )
     else:
         detail_title = f"server-specific code {enhanced}"
         detail_meaning = (
-            f"Detail {detail} is not in the IANA registry: it is the server's own code, "
-            "and its text says more."
+            "not in the IANA registry: it is the server's own code, and its text says more."
         )
     title = f"{shown}: {detail_title} ({class_title.lower()})"
     if spanish:
@@ -276,4 +274,3 @@ def fallback_findings(
         if diagnosis is not None:
             added.append(diagnosis)
     return added
-
