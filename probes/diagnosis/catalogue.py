@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, ClassVar
 
+from probes.diagnosis.enhanced import phase_code_diagnosis
 from probes.diagnosis.entry import (
     PLACEHOLDERS,
     SHELLS,
@@ -183,7 +184,7 @@ class Catalogue:
             if hits:
                 break
         if not hits:
-            return [generic_diagnosis(phase, lang)]
+            return [generic_diagnosis(phase, lang), *phase_code_diagnosis(phase, lang)]
         top = max(hit.score for hit in hits)
         evidence = f"{phase.title}: {phase.summary}"[:300]
         return [

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from probes.diagnosis.catalogue import Catalogue
+from probes.diagnosis.enhanced import fallback_findings
 from probes.diagnosis.model import Diagnosis
 
 MAX_TEXT = 200_000
@@ -91,7 +92,9 @@ def explain(
         return Explanation(context=given)
     document = readable_text(text)
     merged = {**context_from_text(document), **given}
-    findings = Catalogue.load().explain_text(document, merged, lang or "en")
+    catalogue = Catalogue.load()
+    findings = catalogue.explain_text(document, merged, lang or "en")
+    findings += fallback_findings(document, findings, catalogue.entries, lang or "en")
     return Explanation(findings, meaningful_fragments(document, findings), merged)
 
 
