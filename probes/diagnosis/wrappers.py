@@ -33,7 +33,11 @@ _PYTHON_CHAIN = re.compile(
 )
 """Python's chain separators: the link before each one is the earlier cause."""
 
-_INNER = re.compile(r"^\s*Caused by:\s*|[;.]?\s*nested exception is:?\s*|\s*--->\s*", re.MULTILINE)
+_INNER = re.compile(
+    r"^\s*Caused by:\s*|[;.]?\s*nested exception is:?\s*|\s*--->\s*"
+    r"|^\s*Inner exception message is:\s*",
+    re.MULTILINE,
+)
 """Java and .NET chain markers: what follows each one is the inner cause."""
 
 _NOISE = re.compile(
@@ -59,6 +63,17 @@ _EXPECTED = re.compile(
 _CODE_COLON = re.compile(r"(?<![\w.])([2-5][0-5]\d): ([245]\.\d{1,3}\.\d{1,3})(?![\w.])")
 """MailKit writes ``535: 5.7.139``; the catalogue reads ``535 5.7.139``."""
 
+_MAILKIT_STATUS = re.compile(
+    r"\b(AuthenticationInvalidCredentials|AuthenticationRequired|MailboxUnavailable):\s*"
+    r"(?=[245]\.\d{1,3}\.\d{1,3})"
+)
+MAILKIT_STATUS_CODES: Mapping[str, str] = {
+    "AuthenticationInvalidCredentials": "535",
+    "AuthenticationRequired": "530",
+    "MailboxUnavailable": "550",
+}
+"""MailKit names the reply code (``AuthenticationInvalidCredentials: 5.7.3``); its number."""
+
 _MAILKIT_ADVICE = re.compile(
     r"(?:This usually means|One possibility is)[\s\S]*?"
     r"(?:See https://github\.com/jstedfast/MailKit\S*(?: for possible solutions\.?)?|\n\s*\n|\Z)"
@@ -73,6 +88,19 @@ NODEMAILER_CODES: Mapping[str, str] = {
     "ETLS": "The handshake failed",
 }
 """Nodemailer error codes and the English wording of the catalogue entry each means."""
+
+PHPMAILER_SPANISH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), english)
+    for pattern, english in (
+        (r"Imposible\s+autentificar|No\s+se\s+pudo\s+autentificar", "Could not authenticate"),
+        (
+            r"(?:Imposible|No\s+se\s+pudo)\s+conectar\s+(?:al|con\s+el)\s+servidor\s+SMTP",
+            "Could not connect to SMTP host",
+        ),
+        (r"SMTP\s+Connect\(\)\s+fall[oó]", "SMTP connect() failed"),
+    )
+)
+"""PHPMailer's Spanish messages (language/phpmailer.lang-es.php) and the English originals."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +135,7 @@ def readable_link(link: str) -> str:
         else "server replied",
         text,
     )
+    text = _MAILKIT_STATUS.sub(lambda m: f"{m.group(1)}: {MAILKIT_STATUS_CODES[m.group(1)]} ", text)
     return _CODE_COLON.sub(r"\1 \2", text)
 
 
@@ -118,6 +147,7 @@ def segment(link: str) -> Segment:
     for hit in find_os_errors(text):
         notes.append(hit.annotation)
         lines.append(hit.line)
+    notes.extend(english for pattern, english in PHPMAILER_SPANISH if pattern.search(text))
     for match in _NODEMAILER_CODE.finditer(text):
         wording = NODEMAILER_CODES.get(match.group(1))
         if wording:
