@@ -127,7 +127,17 @@ def os_errors() -> tuple[OsError, ...]:
 @cache
 def _keys() -> tuple[tuple[str, OsError], ...]:
     """(normalised first words, error) for every wording, longest first."""
-    pairs = {(_key(text), error) for error in os_errors() for _, text in error.wordings()}
+    owners: dict[str, set[str]] = {}
+    for error in os_errors():
+        for _, text in error.wordings():
+            owners.setdefault(_key(text), set()).add(error.name)
+    pairs = {
+        # Two errors whose wordings start alike ("A socket operation was attempted to an
+        # unreachable host / network") are told apart by their whole wording.
+        (_key(text) if len(owners[_key(text)]) == 1 else normalise(text), error)
+        for error in os_errors()
+        for _, text in error.wordings()
+    }
     return tuple(sorted(pairs, key=lambda pair: (-len(pair[0]), pair[1].name)))
 
 
@@ -163,14 +173,11 @@ def find_os_errors(text: str) -> list[OsErrorHit]:
     by_name = {e.name: e for e in os_errors()}
     by_errno = {e.errno[0]: e for e in os_errors() if e.errno}
     for line in lines:
-        for match in _WINERROR.finditer(line):
-            error = by_code.get(int(match.group(1)))
-            if error is not None and error.name not in found:
-                found[error.name] = OsErrorHit(error, line.strip())
-        for match in _ERRNO.finditer(line):
-            error = by_errno.get(int(match.group(1)))
-            if error is not None and error.name not in found:
-                found[error.name] = OsErrorHit(error, line.strip())
+        coded = [by_code.get(int(m.group(1))) for m in _WINERROR.finditer(line)]
+        coded += [by_errno.get(int(m.group(1))) for m in _ERRNO.finditer(line)]
+        for known in coded:
+            if known is not None and known.name not in found:
+                found[known.name] = OsErrorHit(known, line.strip())
         for match in _names().finditer(line):
             error = by_name[match.group(1)]
             if error.name not in found:

@@ -121,7 +121,7 @@ def chain_links(document: str) -> list[str]:
         kept = [link for link in links if _CONSEQUENCE.sub("", link).strip()]
         links = kept or links
     if len(links) > MAX_SEGMENTS:
-        links = links[: MAX_SEGMENTS - 1] + ["\n".join(links[MAX_SEGMENTS - 1 :])]
+        links = [*links[: MAX_SEGMENTS - 1], "\n".join(links[MAX_SEGMENTS - 1 :])]
     return links or [document]
 
 
@@ -130,9 +130,11 @@ def readable_link(link: str) -> str:
     text = _NOISE.sub("", link)
     text = _MAILKIT_ADVICE.sub("", text)
     text = _EXPECTED.sub(
-        lambda m: "connection closed unexpectedly (empty response)"
-        if m.group("empty")
-        else "server replied",
+        lambda m: (
+            "connection closed unexpectedly (empty response)"
+            if m.group("empty")
+            else "server replied"
+        ),
         text,
     )
     text = _MAILKIT_STATUS.sub(lambda m: f"{m.group(1)}: {MAILKIT_STATUS_CODES[m.group(1)]} ", text)
