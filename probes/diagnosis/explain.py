@@ -19,6 +19,7 @@ from typing import Any
 from probes.diagnosis.catalogue import Catalogue
 from probes.diagnosis.enhanced import fallback_findings
 from probes.diagnosis.model import Diagnosis
+from probes.diagnosis.wrappers import explain_segments, unwrap, with_recognised_lines
 
 MAX_TEXT = 200_000
 """Longer text keeps its first and last halves of this (the error is usually at an end)."""
@@ -32,10 +33,8 @@ FRAGMENT_LENGTH = 300
 _FRAME = re.compile(r'^\s*File "[^"\n]*", line \d+')
 _JAVA_FRAME = re.compile(r"^\s*at [\w$.<>`\[\], ]+\(.*\)(\s+in\s+.*)?\s*$")
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
-_TRACEBACK_NOISE = re.compile(
-    r"^\s*(Traceback \(most recent call last\):|During handling of the above exception"
-    r"|The above exception was the direct cause)",
-)
+_TRACEBACK_NOISE = re.compile(r"^\s*Traceback \(most recent call last\):")
+"""Chain separators stay: :mod:`probes.diagnosis.wrappers` finds the cause by them."""
 _ESCAPES = re.compile(r"(?<!\\)\\(r\\n|n|r|t|\")")
 _ESCAPED = {"r\\n": "\n", "n": "\n", "r": "\n", "t": " ", '"': '"'}
 
@@ -92,10 +91,14 @@ def explain(
         return Explanation(context=given)
     document = readable_text(text)
     merged = {**context_from_text(document), **given}
+    segments = unwrap(document)
     catalogue = Catalogue.load()
-    findings = catalogue.explain_text(document, merged, lang or "en")
+    findings = explain_segments(catalogue, segments, merged, lang or "en")
     findings += fallback_findings(document, findings, catalogue.entries, lang or "en")
-    return Explanation(findings, meaningful_fragments(document, findings), merged)
+    fragments = with_recognised_lines(
+        meaningful_fragments(document, findings), segments, MAX_FRAGMENTS, FRAGMENT_LENGTH
+    )
+    return Explanation(findings, fragments, merged)
 
 
 def readable_text(text: str) -> str:
